@@ -1,0 +1,168 @@
+"""
+### FinOps daily digest
+
+One run processes one UTC billing day **D** (the run's logical date, or the `billing_date` Param on a
+manual run): AWS Cost Explorer costs per Organizations OU are consolidated into one sorted CSV,
+archived as a new version under `ou-breakdowns/year=/month=/day=` in the versioned bucket, registered
+in Glue, checked in Athena, scanned for cost spikes, and mailed as a daily digest (plus an alert when
+there are spikes). Scheduled runs for D start at D+1 06:00 UTC by default, since Cost Explorer lags.
+
+Configuration: the `finops_config` Variable (JSON). AWS: the `aws_default` connection.
+Backfill a range with `airflow backfill create --dag-id finops_daily_digest --from-date ... --to-date ...`.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, chain, dag, task
+
+# Cron of the daily run, in UTC. Each run covers the previous day's data interval.
+SCHEDULE = os.environ.get("FINOPS_DIGEST_SCHEDULE", "0 6 * * *")
+
+
+def _step(name: str, plan: dict, *args):
+    """Run ``finops_digest.steps.<name>`` for the planned billing day.
+
+    Wrong input or configuration cannot be fixed by retrying, so such errors fail the task at once;
+    anything else (throttling, timeouts) goes through the task's retries.
+    """
+    from datetime import date
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from finops_digest import steps
+    from finops_digest.aws_clients import aws_client
+    from finops_digest.config import load_config
+    from finops_digest.errors import FinopsError
+
+    try:
+        step = getattr(steps, name)
+        return step(date.fromisoformat(plan["billing_date"]), load_config(), aws_client, *args)
+    except FinopsError as exc:
+        raise AirflowFailException(f"{name}: {exc}") from exc
+
+
+@dag(
+    dag_id="finops_daily_digest",
+    schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=4,
+    doc_md=__doc__,
+    tags=["finops", "aws", "cost-explorer"],
+    default_args={
+        "owner": "finops",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+    },
+    params={
+        "billing_date": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            description="Billing day to process (YYYY-MM-DD); empty: the run's logical date.",
+        )
+    },
+)
+def finops_daily_digest():
+    @task
+    def plan_run(params=None, logical_date=None, data_interval_start=None) -> dict:
+        """Resolve the billing day from the run and validate `finops_config` before any AWS call."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from finops_digest.billing_day import resolve_billing_day
+        from finops_digest.config import load_config
+        from finops_digest.errors import FinopsError
+
+        try:
+            config = load_config()
+            day = resolve_billing_day(
+                (params or {}).get("billing_date"), logical_date, data_interval_start
+            )
+        except FinopsError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        return {"billing_date": day.isoformat(), "glue_crawler": config.glue_crawler}
+
+    @task(multiple_outputs=True)
+    def discover_ous(plan: dict) -> dict:
+        """Walk the Organizations tree; stage the day's account-to-OU mapping."""
+        return _step("discover_ous", plan)
+
+    @task(max_active_tis_per_dagrun=8)
+    def extract_costs(ou: str, plan: dict, mapping_uri: str) -> dict:
+        """One OU's Cost Explorer costs for the day, by service and account, staged in S3."""
+        return _step("extract_costs", plan, ou, mapping_uri)
+
+    @task
+    def consolidate(plan: dict, parts: list) -> dict:
+        """Merge the OU parts into the sorted CSV and its Parquet twin."""
+        return _step("consolidate", plan, list(parts))
+
+    @task
+    def archive_to_s3(plan: dict, consolidated: dict, mapping_uri: str) -> dict:
+        """Archive CSV, Parquet and mapping as new versions; refuse an unversioned bucket."""
+        return _step("archive_to_s3", plan, consolidated, mapping_uri)
+
+    @task
+    def register_table(plan: dict) -> str:
+        """Create the Glue table with typed partition keys if it does not exist yet."""
+        return _step("register_table", plan)
+
+    crawl_catalog = GlueCrawlerRunOperator(
+        task_id="crawl_catalog",
+        crawler_name="{{ ti.xcom_pull(task_ids='plan_run')['glue_crawler'] }}",
+        poll_interval=5,
+        doc_md="Run the Glue crawler over the Parquet prefix so the day's partition is queryable.",
+    )
+
+    @task
+    def validate_in_athena(plan: dict, consolidated: dict) -> dict:
+        """Athena's row count and cost sum for the day must equal the consolidated CSV's."""
+        return _step("validate_in_athena", plan, consolidated)
+
+    @task
+    def detect_anomalies(plan: dict, consolidated: dict, mapping_uri: str) -> dict:
+        """Score each (OU, Service) against its recent history; archive the findings."""
+        return _step("detect_anomalies", plan, consolidated, mapping_uri)
+
+    @task.branch
+    def choose_alert(detected: dict) -> str:
+        """Alert only when there are spikes."""
+        return "send_anomaly_alert" if detected["count"] else "no_anomaly"
+
+    @task
+    def send_anomaly_alert(plan: dict, detected: dict) -> dict:
+        """Email the spikes and the accounts behind them to the alert recipients."""
+        return _step("send_anomaly_alert", plan, detected)
+
+    no_anomaly = EmptyOperator(task_id="no_anomaly", doc_md="No spike today: nothing to alert.")
+
+    @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
+    def send_daily_digest(plan: dict, consolidated: dict, archived: dict, detected: dict) -> dict:
+        """The daily digest to the FinOps team, whether or not there were spikes."""
+        return _step("send_daily_digest", plan, consolidated, archived, detected)
+
+    plan = plan_run()
+    organization = discover_ous(plan)
+    parts = extract_costs.partial(plan=plan, mapping_uri=organization["mapping_uri"]).expand(
+        ou=organization["ous"]
+    )
+    consolidated = consolidate(plan, parts)
+    archived = archive_to_s3(plan, consolidated, organization["mapping_uri"])
+    validated = validate_in_athena(plan, consolidated)
+    detected = detect_anomalies(plan, consolidated, organization["mapping_uri"])
+    alert = send_anomaly_alert(plan, detected)
+    digest = send_daily_digest(plan, consolidated, archived, detected)
+
+    branch = choose_alert(detected)
+    # Detection runs only on validated data; the digest waits for whichever branch ran.
+    chain(archived, register_table(plan), crawl_catalog, validated, detected, branch)
+    chain(branch, [alert, no_anomaly], digest)
+
+
+finops_daily_digest()

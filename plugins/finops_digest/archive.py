@@ -1,0 +1,70 @@
+"""Writes to the versioned archive: refuse unversioned buckets, verify integrity, keep every version."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from finops_digest.errors import FinopsError
+from finops_digest.layout import s3_uri
+
+
+class ArchiveError(FinopsError):
+    """The archive cannot be written without risking data."""
+
+
+def require_versioning(s3_client: Any, bucket: str) -> None:
+    """Refuse to archive into a bucket whose versioning is not Enabled (a re-run would overwrite)."""
+    status = s3_client.get_bucket_versioning(Bucket=bucket).get("Status")
+    if status != "Enabled":
+        raise ArchiveError(
+            f"S3 bucket '{bucket}' has versioning {status or 'never enabled'}; expected Enabled. "
+            "The archive never overwrites data: enable versioning on the bucket, then re-run."
+        )
+
+
+def put_archived(
+    s3_client: Any,
+    bucket: str,
+    key: str,
+    body: bytes,
+    *,
+    content_type: str,
+    metadata: dict[str, str],
+) -> dict[str, str]:
+    """Upload one object as a new version, with a SHA-256 checksum S3 verifies on receipt.
+
+    Returns ``{"uri", "version_id", "sha256"}``; raises if S3 gave no version id, since then the
+    bucket did not keep the previous version.
+    """
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    response = s3_client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=body,
+        ContentType=content_type,
+        Metadata=metadata,
+        ChecksumAlgorithm="SHA256",
+        ChecksumSHA256=digest,
+    )
+    version_id = response.get("VersionId")
+    if not version_id or version_id == "null":
+        raise ArchiveError(
+            f"s3://{bucket}/{key} was stored without a version id; expected versioning"
+        )
+    return {"uri": s3_uri(bucket, key), "version_id": version_id, "sha256": digest}
+
+
+def get_bytes(s3_client: Any, bucket: str, key: str, version_id: str | None = None) -> bytes:
+    """The bytes of one object (a given version, or the latest)."""
+    extra = {"VersionId": version_id} if version_id else {}
+    return s3_client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+
+
+def get_if_exists(s3_client: Any, bucket: str, key: str) -> bytes | None:
+    """The latest version's bytes, or None when there is no such object."""
+    try:
+        return get_bytes(s3_client, bucket, key)
+    except s3_client.exceptions.NoSuchKey:
+        return None

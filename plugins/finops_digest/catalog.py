@@ -1,0 +1,97 @@
+"""The Glue table definition (typed partition keys) and the Athena validation query."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from finops_digest.errors import FinopsError
+from finops_digest.resources import sql_path
+
+log = logging.getLogger(__name__)
+
+COLUMNS = (
+    ("billingdate", "date"),
+    ("ou", "string"),
+    ("service", "string"),
+    ("linkedaccount", "string"),
+    ("dailycost", "double"),
+)
+# Typed keys let the seed's query compare `year = 2025` as Athena users expect; a crawler
+# creating the table itself would type them as strings.
+PARTITION_KEYS = (("year", "int"), ("month", "int"), ("day", "int"))
+
+
+class CatalogError(FinopsError):
+    """The Glue catalog does not hold what the pipeline relies on."""
+
+
+def table_input(table: str, location: str, cost_metric: str) -> dict[str, Any]:
+    """The Glue ``TableInput`` of the Parquet table, partitioned by year, month, day."""
+    return {
+        "Name": table,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "parquet", "finops.cost_metric": cost_metric},
+        "PartitionKeys": [{"Name": n, "Type": t} for n, t in PARTITION_KEYS],
+        "StorageDescriptor": {
+            "Columns": [{"Name": n, "Type": t} for n, t in COLUMNS],
+            "Location": location,
+            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "SerdeInfo": {
+                "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+            },
+        },
+    }
+
+
+def ensure_table(
+    glue_client: Any, database: str, table: str, location: str, cost_metric: str
+) -> str:
+    """Create the table if missing; refuse one whose partition keys are not the typed ones.
+
+    Returns "created" or "exists".
+    """
+    try:
+        existing = glue_client.get_table(DatabaseName=database, Name=table)["Table"]
+    except glue_client.exceptions.EntityNotFoundException:
+        glue_client.create_table(
+            DatabaseName=database, TableInput=table_input(table, location, cost_metric)
+        )
+        log.info("Created Glue table %s.%s at %s", database, table, location)
+        return "created"
+    keys = tuple((k["Name"], k["Type"]) for k in existing.get("PartitionKeys", []))
+    if keys != PARTITION_KEYS:
+        raise CatalogError(
+            f"Glue table {database}.{table} has partition keys {keys}; expected {PARTITION_KEYS}. "
+            "Drop it (the data stays in S3) and re-run so it is recreated with typed keys."
+        )
+    return "exists"
+
+
+def render_sql(name: str, **values: Any) -> str:
+    """A SQL file from ``include/sql`` with its placeholders filled (validated names and ints only)."""
+    return sql_path(name).read_text().format(**values)
+
+
+def partition_totals_sql(database: str, table: str, day: date) -> str:
+    """Row count and cost sum of one day's partition."""
+    return render_sql(
+        "partition_totals",
+        database=database,
+        table=table,
+        year=day.year,
+        month=day.month,
+        day=day.day,
+    )
+
+
+def read_partition_totals(results: dict[str, Any]) -> tuple[int, float]:
+    """(row count, cost sum) from ``GetQueryResults``; row 0 is the header row."""
+    rows = results["ResultSet"]["Rows"]
+    if len(rows) != 2:
+        raise CatalogError(f"Athena returned {len(rows) - 1} result rows; expected exactly 1")
+    values = [cell.get("VarCharValue") for cell in rows[1]["Data"]]
+    count, cost = values[0], values[1]
+    return int(count), float(cost) if cost is not None else 0.0

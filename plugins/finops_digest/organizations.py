@@ -1,0 +1,55 @@
+"""Walk the AWS Organizations tree and attribute every account to its OU."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PATH_SEPARATOR = "/"
+
+
+def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, Any]:
+    """Map every account to the OU it sits in, walking nested OUs from the root.
+
+    OUs are named by their path from the root (``Engineering/Platform``), since OU names are only
+    unique among siblings. Accounts directly under the root go to the pseudo-OU ``root_ou_name``.
+    Returns ``{"root_id", "ous": [{"id", "name", "accounts": [...]}], "accounts": {id: {...}}}``;
+    OUs without accounts are kept so the day's attribution can be audited in full.
+    """
+    roots = org_client.list_roots()["Roots"]
+    if not roots:
+        raise RuntimeError(
+            "Organizations list_roots returned no root: is this the management account?"
+        )
+    root_id = roots[0]["Id"]
+    ous: list[dict[str, Any]] = []
+    accounts: dict[str, dict[str, str]] = {}
+
+    def visit(parent_id: str, ou_id: str, name: str) -> None:
+        members = []
+        for account in _paginate(org_client, "list_accounts_for_parent", "Accounts", parent_id):
+            members.append(account["Id"])
+            accounts[account["Id"]] = {
+                "name": account.get("Name", ""),
+                "status": account.get("Status", "ACTIVE"),
+                "ou": name,
+            }
+        ous.append({"id": ou_id, "name": name, "accounts": sorted(members)})
+        children = _paginate(
+            org_client, "list_organizational_units_for_parent", "OrganizationalUnits", parent_id
+        )
+        for child in children:
+            child_name = (
+                child["Name"] if parent_id == root_id else name + PATH_SEPARATOR + child["Name"]
+            )
+            visit(child["Id"], child["Id"], child_name)
+
+    visit(root_id, root_id, root_ou_name)
+    ous.sort(key=lambda ou: ou["name"])
+    return {"root_id": root_id, "ous": ous, "accounts": accounts}
+
+
+def _paginate(client: Any, operation: str, key: str, parent_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for page in client.get_paginator(operation).paginate(ParentId=parent_id):
+        items.extend(page[key])
+    return items

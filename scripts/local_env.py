@@ -1,0 +1,69 @@
+"""The environment that points Airflow and the DAG at the local sandbox (demo, tests, `make airflow`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def pipeline_config(defaults: dict) -> dict:
+    """The ``finops_config`` Variable for the sandbox's provisioned resources."""
+    return {
+        "archive_bucket": defaults["archive_bucket"],
+        "glue_database": defaults["glue_database"],
+        "glue_crawler": defaults["glue_crawler"],
+        "athena_workgroup": defaults["athena_workgroup"],
+        "athena_output_location": defaults["athena_output_location"],
+        "ses_sender": defaults["ses_sender"],
+        "digest_recipients": ["finops-team@example.com"],
+        "alert_recipients": ["finops-oncall@example.com"],
+    }
+
+
+def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
+    """Every boto3 client (through ``aws_default`` or boto3's chain) goes to ``endpoint_url``."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+
+
+def airflow_env(home: Path) -> dict[str, str]:
+    """An Airflow home under the repo, loading only this repo's DAG and plugins."""
+    return {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
+    }
+
+
+def migrate_db(env: dict[str, str]) -> None:
+    """``airflow db migrate`` (SQLite under the Airflow home) unless it was done already."""
+    home = Path(env["AIRFLOW_HOME"])
+    marker = home / ".migrated"
+    if marker.exists():
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env={**os.environ, **env},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    marker.touch()
+
+
+def variable_env(config: dict) -> dict[str, str]:
+    """``finops_config`` as an environment Variable (``AIRFLOW_VAR_FINOPS_CONFIG``)."""
+    return {"AIRFLOW_VAR_FINOPS_CONFIG": json.dumps(config)}
