@@ -88,15 +88,18 @@ def finops_daily_digest():
             raise AirflowFailException(str(exc)) from exc
         return {"billing_date": day.isoformat(), "glue_crawler": config.glue_crawler}
 
-    @task(multiple_outputs=True)
-    def discover_ous(plan: dict) -> dict:
+    @task
+    def discover_ous(plan: dict) -> list:
         """Walk the Organizations tree; stage the day's account-to-OU mapping."""
         return _step("discover_ous", plan)
 
-    @task(max_active_tis_per_dagrun=8)
-    def extract_costs(ou: str, plan: dict, mapping_uri: str) -> dict:
-        """One OU's Cost Explorer costs for the day, by service and account, staged in S3."""
-        return _step("extract_costs", plan, ou, mapping_uri)
+    # A mapped task does not take its docstring as doc_md, so it is given explicitly.
+    @task(
+        max_active_tis_per_dagrun=8,
+        doc_md="One OU's Cost Explorer costs for the day, by service and account, staged in S3.",
+    )
+    def extract_costs(ou: str, plan: dict) -> dict:
+        return _step("extract_costs", plan, ou)
 
     @task
     def consolidate(plan: dict, parts: list) -> dict:
@@ -104,9 +107,9 @@ def finops_daily_digest():
         return _step("consolidate", plan, list(parts))
 
     @task
-    def archive_to_s3(plan: dict, consolidated: dict, mapping_uri: str) -> dict:
+    def archive_to_s3(plan: dict, consolidated: dict) -> dict:
         """Archive CSV, Parquet and mapping as new versions; refuse an unversioned bucket."""
-        return _step("archive_to_s3", plan, consolidated, mapping_uri)
+        return _step("archive_to_s3", plan, consolidated)
 
     @task
     def register_table(plan: dict) -> str:
@@ -126,9 +129,9 @@ def finops_daily_digest():
         return _step("validate_in_athena", plan, consolidated)
 
     @task
-    def detect_anomalies(plan: dict, consolidated: dict, mapping_uri: str) -> dict:
+    def detect_anomalies(plan: dict, consolidated: dict) -> dict:
         """Score each (OU, Service) against its recent history; archive the findings."""
-        return _step("detect_anomalies", plan, consolidated, mapping_uri)
+        return _step("detect_anomalies", plan, consolidated)
 
     @task.branch
     def choose_alert(detected: dict) -> str:
@@ -148,14 +151,11 @@ def finops_daily_digest():
         return _step("send_daily_digest", plan, consolidated, archived, detected)
 
     plan = plan_run()
-    organization = discover_ous(plan)
-    parts = extract_costs.partial(plan=plan, mapping_uri=organization["mapping_uri"]).expand(
-        ou=organization["ous"]
-    )
+    parts = extract_costs.partial(plan=plan).expand(ou=discover_ous(plan))
     consolidated = consolidate(plan, parts)
-    archived = archive_to_s3(plan, consolidated, organization["mapping_uri"])
+    archived = archive_to_s3(plan, consolidated)
     validated = validate_in_athena(plan, consolidated)
-    detected = detect_anomalies(plan, consolidated, organization["mapping_uri"])
+    detected = detect_anomalies(plan, consolidated)
     alert = send_anomaly_alert(plan, detected)
     digest = send_daily_digest(plan, consolidated, archived, detected)
 

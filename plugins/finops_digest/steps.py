@@ -38,27 +38,27 @@ ClientFactory = Callable[[str], Any]
 DIGEST_HISTORY_DAYS = 31
 
 
-def discover_ous(day: date, config: FinopsConfig, client: ClientFactory) -> dict[str, Any]:
+def discover_ous(day: date, config: FinopsConfig, client: ClientFactory) -> list[str]:
     """Walk the organisation, stage the day's account-to-OU mapping, list the OUs to extract."""
     organization = walk_organization(client("organizations"), config.root_ou_name)
     mapping = {"billing_date": day.isoformat(), **organization}
-    key = layout.staging_key(day, layout.MAPPING_NAME)
-    _put_staging(client("s3"), config.archive_bucket, key, json.dumps(mapping, indent=1).encode())
+    body = json.dumps(mapping, indent=1).encode()
+    _put_staging(
+        client("s3"), config.archive_bucket, layout.staging_key(day, layout.MAPPING_NAME), body
+    )
     empty = [ou["name"] for ou in organization["ous"] if not ou["accounts"]]
     if empty:
         log.info("OUs without accounts (nothing to extract): %s", ", ".join(empty))
-    return {
-        "mapping_uri": layout.s3_uri(config.archive_bucket, key),
-        "ous": [ou["name"] for ou in organization["ous"] if ou["accounts"]],
-        "accounts": len(organization["accounts"]),
-    }
+    log.info("%d accounts in %d OUs", len(organization["accounts"]), len(organization["ous"]))
+    return [ou["name"] for ou in organization["ous"] if ou["accounts"]]
 
 
 def extract_costs(
-    day: date, config: FinopsConfig, client: ClientFactory, ou: str, mapping_uri: str
+    day: date, config: FinopsConfig, client: ClientFactory, ou: str
 ) -> dict[str, Any]:
     """One OU's costs for [D, D+1) from Cost Explorer, staged in S3 as a CSV part."""
     s3 = client("s3")
+    mapping_uri = _mapping_uri(day, config)
     mapping = _read_json(s3, mapping_uri)
     accounts = next((o["accounts"] for o in mapping["ous"] if o["name"] == ou), None)
     if accounts is None:
@@ -114,7 +114,6 @@ def archive_to_s3(
     config: FinopsConfig,
     client: ClientFactory,
     consolidated: dict[str, Any],
-    mapping_uri: str,
 ) -> dict[str, Any]:
     """Archive CSV, Parquet and mapping as new versions in the versioned bucket; never delete."""
     s3 = client("s3")
@@ -132,7 +131,11 @@ def archive_to_s3(
             layout.parquet_key(day),
             "application/vnd.apache.parquet",
         ),
-        "mapping": (mapping_uri, layout.archive_key(day, layout.MAPPING_NAME), "application/json"),
+        "mapping": (
+            _mapping_uri(day, config),
+            layout.archive_key(day, layout.MAPPING_NAME),
+            "application/json",
+        ),
     }
     return {
         name: archive.put_archived(
@@ -186,12 +189,11 @@ def detect_anomalies(
     config: FinopsConfig,
     client: ClientFactory,
     consolidated: dict[str, Any],
-    mapping_uri: str,
 ) -> dict[str, Any]:
     """Find the day's spikes against recent history; archive them beside the CSV."""
     s3 = client("s3")
     today = from_csv(_read(s3, consolidated["csv_uri"]), consolidated["csv_uri"])
-    mapping = _read_json(s3, mapping_uri)
+    mapping = _read_json(s3, _mapping_uri(day, config))
     window = max(HISTORY_DAYS, DIGEST_HISTORY_DAYS)
     history, stats = load_history(
         s3,
@@ -324,6 +326,11 @@ def _provenance(day: date, config: FinopsConfig) -> dict[str, str]:
         "cost-metric": config.cost_metric,
         "excluded-record-types": ",".join(config.excluded_record_types) or "none",
     }
+
+
+def _mapping_uri(day: date, config: FinopsConfig) -> str:
+    """The day's staged account-to-OU mapping, written by ``discover_ous``."""
+    return layout.s3_uri(config.archive_bucket, layout.staging_key(day, layout.MAPPING_NAME))
 
 
 def _slug(name: str) -> str:

@@ -1,0 +1,206 @@
+"""`make demo`: run the DAG for one day on the local sandbox and write what it produced.
+
+Starts the sandbox on a free 127.0.0.1 port, runs `airflow dags test finops_daily_digest <date>`,
+then writes demo-output/ (CSV, each email as .eml and its HTML body, the Athena validation result,
+the anomalies) and prints a short summary. The sandbox stops at the end, whatever happened.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+sys.path[:0] = [
+    str(Path(__file__).resolve().parents[1]),
+    str(Path(__file__).resolve().parents[1] / "plugins"),
+]
+
+from finops_digest import layout  # noqa: E402
+from finops_digest.cost_rows import from_csv, total  # noqa: E402
+from finops_digest.emails import money  # noqa: E402
+from sandbox import SANDBOX_DEFAULTS  # noqa: E402
+from scripts.local_env import (  # noqa: E402
+    REPO,
+    airflow_env,
+    aws_env,
+    migrate_db,
+    pipeline_config,
+    variable_env,
+)
+
+OUTPUT = REPO / "demo-output"
+
+
+@contextmanager
+def sandbox_process():
+    """`python -m sandbox serve` in the background; yields its endpoint URL; always stopped."""
+    port_file = Path(tempfile.mkdtemp()) / "port"
+    log = open(OUTPUT / "sandbox.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "serve", "--port-file", str(port_file)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(600):
+            if port_file.exists() and port_file.read_text().strip():
+                break
+            if process.poll() is not None:
+                raise SystemExit(f"sandbox exited early; see {OUTPUT / 'sandbox.log'}")
+            time.sleep(0.1)
+        else:
+            raise SystemExit("sandbox did not start within 60 s")
+        yield f"http://127.0.0.1:{port_file.read_text().strip()}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--date", default="2025-09-14", help="billing day (YYYY-MM-DD)")
+    day = date.fromisoformat(parser.parse_args().date)
+
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    OUTPUT.mkdir()
+    env = {**os.environ, **airflow_env(REPO / ".airflow" / "demo")}
+    print("Preparing the Airflow home (.airflow/demo) ...", flush=True)
+    migrate_db(env)
+    config = pipeline_config(SANDBOX_DEFAULTS)
+
+    with sandbox_process() as endpoint:
+        print(f"Sandbox (local AWS) on {endpoint}", flush=True)
+        env.update(aws_env(endpoint))
+        env.update(variable_env(config))
+        os.environ.update(aws_env(endpoint))
+        print(
+            f"Running: airflow dags test finops_daily_digest {day} (log: demo-output/airflow.log)"
+        )
+        with open(OUTPUT / "airflow.log", "w") as log:
+            result = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "airflow",
+                    "dags",
+                    "test",
+                    "finops_daily_digest",
+                    day.isoformat(),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if result.returncode != 0:
+            print((OUTPUT / "airflow.log").read_text()[-4000:])
+            print(
+                f"\nThe DAG run failed (exit {result.returncode}); full log in demo-output/airflow.log"
+            )
+            return 1
+        summary = collect(endpoint, day, config)
+    print_summary(summary)
+    return 0
+
+
+def collect(endpoint: str, day: date, config: dict) -> dict:
+    """Download what the run produced into demo-output/ and return the summary figures."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=endpoint)
+    athena = boto3.client("athena", endpoint_url=endpoint)
+    bucket = config["archive_bucket"]
+    keys = {
+        "CSV": layout.archive_key(day),
+        "Parquet": layout.parquet_key(day),
+        "Mapping": layout.archive_key(day, layout.MAPPING_NAME),
+        "Anomalies": layout.archive_key(day, layout.ANOMALIES_NAME),
+    }
+    objects = {}
+    for label, key in keys.items():
+        head = s3.head_object(Bucket=bucket, Key=key)
+        objects[label] = (layout.s3_uri(bucket, key), head["VersionId"])
+    csv_bytes = s3.get_object(Bucket=bucket, Key=keys["CSV"])["Body"].read()
+    (OUTPUT / "ou_breakdown.csv").write_bytes(csv_bytes)
+    anomalies = json.loads(s3.get_object(Bucket=bucket, Key=keys["Anomalies"])["Body"].read())
+    (OUTPUT / "anomalies.json").write_text(json.dumps(anomalies, indent=2))
+
+    executions = athena.list_query_executions(WorkGroup=config["athena_workgroup"])[
+        "QueryExecutionIds"
+    ]
+    validation = []
+    for query_id in executions:
+        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        results = athena.get_query_results(QueryExecutionId=query_id)["ResultSet"]["Rows"]
+        validation.append(
+            {
+                "query_execution_id": query_id,
+                "query": execution["Query"],
+                "state": execution["Status"]["State"],
+                "rows": [[cell.get("VarCharValue") for cell in row["Data"]] for row in results],
+            }
+        )
+    (OUTPUT / "athena_validation.json").write_text(json.dumps(validation, indent=2))
+
+    with urllib.request.urlopen(f"{endpoint}/_sandbox/emails") as response:
+        raw_messages = [base64.b64decode(m) for m in json.load(response)]
+    sent = []
+    for number, raw in enumerate(raw_messages, start=1):
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        stem = f"email-{number}-{message['X-FinOps-Kind'] or 'message'}"
+        (OUTPUT / f"{stem}.eml").write_bytes(raw)
+        html = message.get_body(("html",))
+        if html is not None:
+            (OUTPUT / f"{stem}.html").write_text(html.get_content())
+        sent.append((stem, message["To"], message["Subject"]))
+
+    rows = from_csv(csv_bytes, objects["CSV"][0])
+    return {
+        "day": day,
+        "rows": len(rows),
+        "total": total(rows),
+        "anomalies": anomalies["anomalies"],
+        "objects": objects,
+        "emails": sent,
+        "athena": validation,
+    }
+
+
+def print_summary(summary: dict) -> None:
+    print(f"\nFinOps daily digest for {summary['day']} - done")
+    print(f"  Total cost:   {money(summary['total'])} in {summary['rows']} cost lines")
+    print(f"  Anomalies:    {len(summary['anomalies'])}")
+    for a in summary["anomalies"]:
+        print(
+            f"    - {a['ou']} / {a['service']}: {money(a['actual'])} vs {money(a['expected'])} expected"
+        )
+    print("  Archived (S3 URI @ version id):")
+    for label, (uri, version) in summary["objects"].items():
+        print(f"    {label:<10} {uri} @ {version}")
+    for item in summary["athena"]:
+        print(f"  Athena {item['query_execution_id']}: {item['state']}, rows {item['rows'][1:]}")
+    print("  Emails:")
+    for stem, to, subject in summary["emails"]:
+        print(f"    {stem}.eml -> {to}: {subject}")
+    print(
+        f"  Files in {OUTPUT.relative_to(REPO)}/: "
+        + ", ".join(sorted(p.name for p in OUTPUT.iterdir()))
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

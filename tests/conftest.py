@@ -1,0 +1,30 @@
+"""Test environment: an Airflow home under the repo (set before Airflow is imported) and AWS
+pointed at nothing real. Integration tests start the local sandbox themselves."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scripts.local_env import REPO, airflow_env, migrate_db
+
+AIRFLOW_HOME = REPO / ".airflow" / "test"
+os.environ.update(airflow_env(AIRFLOW_HOME))
+for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+    os.environ.pop(name, None)
+# Never reach real AWS from a test, even by accident.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """A migrated metadata DB (SQLite) under the test Airflow home."""
+    migrate_db({"AIRFLOW_HOME": str(AIRFLOW_HOME)})

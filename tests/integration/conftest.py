@@ -1,0 +1,60 @@
+"""Fixtures for tests that run against the local AWS sandbox over HTTP."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+
+import boto3
+import pytest
+
+from sandbox import SANDBOX_DEFAULTS, Sandbox
+from scripts.local_env import aws_env, pipeline_config, variable_env
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """A fresh sandbox per test module, with every boto3 client of this process pointed at it."""
+    with Sandbox.start() as sb:
+        saved = {k: os.environ.get(k) for k in aws_env(sb.endpoint_url)}
+        os.environ.update(aws_env(sb.endpoint_url))
+        yield sb
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def finops_config() -> Iterator[dict]:
+    """The ``finops_config`` Variable for the sandbox's resources, for the whole module."""
+    config = pipeline_config(SANDBOX_DEFAULTS)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in variable_env(config).items():
+            patch.setenv(key, value)
+        yield config
+
+
+@pytest.fixture
+def aws(sandbox):
+    """boto3 clients on the sandbox, by service name."""
+    return lambda service: boto3.client(service, endpoint_url=sandbox.endpoint_url)
+
+
+def run_dag(day: date, conf: dict | None = None):
+    """Execute the whole DAG with Airflow (``dag.test``) for one billing day; returns the DagRun."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).get_dag("finops_daily_digest")
+    logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return dag.test(logical_date=logical, run_conf=conf)
+
+
+def task_states(dag_run) -> dict[str, str]:
+    """task_id -> state (mapped tasks: the set of their states joined)."""
+    states: dict[str, set[str]] = {}
+    for ti in dag_run.get_task_instances():
+        states.setdefault(ti.task_id, set()).add(str(ti.state))
+    return {task: ",".join(sorted(s)) for task, s in states.items()}
