@@ -49,7 +49,8 @@ def _step(name: str, plan: dict, *args):
 @dag(
     dag_id="finops_daily_digest",
     schedule=CronDataIntervalTimetable(SCHEDULE, timezone="UTC"),
-    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    # Early enough for backfills over Cost Explorer's history; catchup stays off.
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=4,
     doc_md=__doc__,

@@ -1,15 +1,18 @@
-"""Test environment: an Airflow home under the repo (set before Airflow is imported) and AWS
+"""Test environment: a fresh Airflow home (set before Airflow is imported) and AWS
 pointed at nothing real. Integration tests start the local sandbox themselves."""
 
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
-from scripts.local_env import REPO, airflow_env, migrate_db
+from scripts.local_env import airflow_env, migrate_db
 
-AIRFLOW_HOME = REPO / ".airflow" / "test"
+# One Airflow home per test session, so concurrent sessions never share a metadata DB.
+AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="finops-airflow-test-"))
 os.environ.update(airflow_env(AIRFLOW_HOME))
 for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(name, None)

@@ -49,7 +49,7 @@ def table_input(table: str, location: str, cost_metric: str) -> dict[str, Any]:
 def ensure_table(
     glue_client: Any, database: str, table: str, location: str, cost_metric: str
 ) -> str:
-    """Create the table if missing; refuse one whose partition keys are not the typed ones.
+    """Create the table if missing; refuse one with other partition keys or another location.
 
     Returns "created" or "exists".
     """
@@ -67,7 +67,24 @@ def ensure_table(
             f"Glue table {database}.{table} has partition keys {keys}; expected {PARTITION_KEYS}. "
             "Drop it (the data stays in S3) and re-run so it is recreated with typed keys."
         )
+    found = existing.get("StorageDescriptor", {}).get("Location", "")
+    if found.rstrip("/") != location.rstrip("/"):
+        raise CatalogError(
+            f"Glue table {database}.{table} points at {found!r}; expected {location!r} "
+            "(the archive_bucket in finops_config). Use another glue_database or fix the table."
+        )
     return "exists"
+
+
+def require_crawler_target(glue_client: Any, crawler: str, location: str) -> None:
+    """The crawler must crawl the table's location, or the day's partition would never appear."""
+    targets = glue_client.get_crawler(Name=crawler)["Crawler"].get("Targets", {})
+    paths = [t["Path"].rstrip("/") for t in targets.get("S3Targets", [])]
+    if location.rstrip("/") not in paths:
+        raise CatalogError(
+            f"Glue crawler {crawler!r} crawls {paths or 'no S3 path'}; expected {location!r}. "
+            "Point the crawler (or glue_crawler in finops_config) at the archive's Parquet prefix."
+        )
 
 
 def render_sql(name: str, **values: Any) -> str:

@@ -22,6 +22,7 @@ from finops_digest.catalog import (
     ensure_table,
     partition_totals_sql,
     read_partition_totals,
+    require_crawler_target,
 )
 from finops_digest.config import FinopsConfig
 from finops_digest.cost_rows import consolidate as consolidate_rows
@@ -146,11 +147,11 @@ def archive_to_s3(
 
 
 def register_table(day: date, config: FinopsConfig, client: ClientFactory) -> str:
-    """Make sure the Glue table exists with typed partition keys before the crawler adds partitions."""
+    """Make sure the Glue table exists with typed partition keys, where the crawler looks."""
+    glue = client("glue")
     location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")
-    return ensure_table(
-        client("glue"), config.glue_database, config.glue_table, location, config.cost_metric
-    )
+    require_crawler_target(glue, config.glue_crawler, location)
+    return ensure_table(glue, config.glue_database, config.glue_table, location, config.cost_metric)
 
 
 def validate_in_athena(

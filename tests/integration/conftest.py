@@ -54,7 +54,27 @@ def run_dag(day: date, conf: dict | None = None):
 
 def task_states(dag_run) -> dict[str, str]:
     """task_id -> state (mapped tasks: the set of their states joined)."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
     states: dict[str, set[str]] = {}
-    for ti in dag_run.get_task_instances():
-        states.setdefault(ti.task_id, set()).add(str(ti.state))
+    with create_session() as session:
+        instances = session.query(TaskInstance).filter_by(
+            dag_id=dag_run.dag_id, run_id=dag_run.run_id
+        )
+        for ti in instances:
+            states.setdefault(ti.task_id, set()).add(str(ti.state))
     return {task: ",".join(sorted(s)) for task, s in states.items()}
+
+
+def mapped_instances(dag_run, task_id: str) -> int:
+    """How many task instances (map indexes) a task had in the run."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return (
+            session.query(TaskInstance)
+            .filter_by(dag_id=dag_run.dag_id, run_id=dag_run.run_id, task_id=task_id)
+            .count()
+        )

@@ -1,0 +1,401 @@
+"""Athena queries that really run: Glue catalog + S3 Parquet -> DuckDB, results like AWS.
+
+moto records query executions but never runs them. Here StartQueryExecution loads every table the
+SQL references from the Glue catalog (Parquet objects under each partition location, partition
+columns typed per PartitionKeys), transpiles the SQL Trino -> DuckDB with sqlglot, runs it, stores
+the rows for GetQueryResults and writes <query id>.csv to the output location, as Athena does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlglot
+from moto.athena.models import AthenaBackend, Execution
+from moto.athena.responses import AthenaResponse
+from moto.core.exceptions import JsonRESTError
+from moto.glue.exceptions import DatabaseNotFoundException, TableNotFoundException
+from moto.glue.models import FakeTable, glue_backends
+from sqlglot import exp
+
+from sandbox.patching import patch
+from sandbox.s3_store import list_latest, put_object, read_latest, split_s3_uri
+
+# Glue/Hive column type -> DuckDB type (for partition columns and empty tables).
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "varchar": "VARCHAR",
+    "char": "VARCHAR",
+    "int": "INTEGER",
+    "integer": "INTEGER",
+    "bigint": "BIGINT",
+    "smallint": "SMALLINT",
+    "tinyint": "TINYINT",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "binary": "BLOB",
+}
+
+
+def duck_type(glue_type: str) -> str:
+    """DuckDB type for a Glue column type (decimal(p,s) kept, unknown -> VARCHAR)."""
+    t = glue_type.strip().lower()
+    if t.startswith("decimal"):
+        return t.upper()
+    if t.startswith(("varchar", "char")):
+        return "VARCHAR"
+    return _DUCK_TYPES.get(t, "VARCHAR")
+
+
+def athena_type(arrow_type: pa.DataType) -> str:
+    """The ColumnInfo.Type Athena reports for a result column."""
+    t = arrow_type
+    checks = (
+        (pa.types.is_string, "varchar"),
+        (pa.types.is_large_string, "varchar"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_int8, "tinyint"),
+        (pa.types.is_int16, "smallint"),
+        (pa.types.is_int32, "integer"),
+        (pa.types.is_integer, "bigint"),
+        (pa.types.is_float32, "real"),
+        (pa.types.is_floating, "double"),
+        (pa.types.is_decimal, "decimal"),
+        (pa.types.is_date, "date"),
+        (pa.types.is_timestamp, "timestamp"),
+        (pa.types.is_binary, "varbinary"),
+        (pa.types.is_list, "array"),
+        (pa.types.is_struct, "row"),
+    )
+    for check, name in checks:
+        if check(t):
+            return name
+    return "varchar"
+
+
+def format_value(value: Any) -> str | None:
+    """A result cell as Athena prints it (None for NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    if isinstance(value, (dt.date, decimal.Decimal, int)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+class QueryFailed(Exception):
+    """The query ran and failed; the message becomes Status.StateChangeReason."""
+
+
+@dataclass
+class QueryOutcome:
+    """What GetQueryResults serves for one execution."""
+
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[list[str | None]] = field(default_factory=list)
+
+
+def _glue_table(account_id: str, region: str, db: str, name: str) -> FakeTable:
+    glue = glue_backends[account_id][region]
+    try:
+        return glue.get_table(db, name)
+    except (TableNotFoundException, DatabaseNotFoundException):
+        raise QueryFailed(
+            f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{db}.{name}' does not exist"
+        ) from None
+
+
+def _read_parquet_under(location: str) -> list[pa.Table]:
+    bucket, _ = split_s3_uri(location)
+    tables = []
+    for key in list_latest(location if location.endswith("/") else location + "/"):
+        name = key.rsplit("/", 1)[-1]
+        if not name or name.startswith(("_", ".")):
+            continue
+        body = read_latest(bucket, key)
+        if body[:4] == b"PAR1":
+            tables.append(pq.read_table(io.BytesIO(body)))
+    return tables
+
+
+def _load_table(con: duckdb.DuckDBPyConnection, glue_table: FakeTable, db: str, name: str) -> None:
+    """Materialise one Glue table in DuckDB as "db"."name"."""
+    spec = glue_table.get_version(str(glue_table._current_version))
+    sd = spec.get("StorageDescriptor") or {}
+    columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns") or []]
+    keys = [(k["Name"].lower(), k.get("Type", "string")) for k in spec.get("PartitionKeys") or []]
+    pieces: list[tuple[pa.Table, list[str]]] = []
+    if keys:
+        for partition in glue_table.partitions.values():
+            location = (partition.partition_input.get("StorageDescriptor") or {}).get("Location")
+            if location:
+                pieces += [(t, list(partition.values)) for t in _read_parquet_under(location)]
+    elif sd.get("Location"):
+        pieces = [(t, []) for t in _read_parquet_under(sd["Location"])]
+
+    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
+    col_defs = [f'"{c}" {duck_type(t)}' for c, t in columns + keys]
+    con.execute(f'CREATE TABLE "{db}"."{name}" ({", ".join(col_defs)})')
+    for n, (arrow_table, values) in enumerate(pieces):
+        present = {f.name.lower(): f.name for f in arrow_table.schema}
+        view = f"_piece_{n}"
+        con.register(view, arrow_table)
+        # Athena reads Parquet columns by (case-insensitive) name; missing ones read as NULL.
+        select = [
+            f'CAST("{present[c]}" AS {duck_type(t)})' if c in present else "NULL"
+            for c, t in columns
+        ]
+        select += [
+            f"CAST({_sql_literal(v)} AS {duck_type(t)})"
+            for (_, t), v in zip(keys, values, strict=True)
+        ]
+        con.execute(f'INSERT INTO "{db}"."{name}" SELECT {", ".join(select)} FROM {view}')
+        con.unregister(view)
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def run_query(sql: str, database: str | None, account_id: str, region: str) -> QueryOutcome:
+    """Run one Athena (Trino-dialect) statement over the catalogued S3 data."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise QueryFailed(f"SYNTAX_ERROR: {exc}") from None
+    if len(statements) != 1:
+        raise QueryFailed("SYNTAX_ERROR: Only one sql statement is allowed.")
+    tree = statements[0]
+    if not isinstance(tree, (exp.Query, exp.Describe, exp.Show)):
+        raise QueryFailed(
+            f"NOT_SUPPORTED: the sandbox runs queries only, not {tree.key.upper()} statements"
+        )
+    names = _result_names(tree)
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    con = duckdb.connect()
+    try:
+        loaded: set[tuple[str, str]] = set()
+        for table in tree.find_all(exp.Table):
+            name = table.name.lower()
+            if not table.db and name in ctes:
+                continue
+            db = (table.db or database or "default").lower()
+            # DuckDB has no "awsdatacatalog" catalog: address the table as schema.table.
+            table.set("catalog", None)
+            table.set("db", exp.to_identifier(db, quoted=True))
+            table.set("this", exp.to_identifier(name, quoted=True))
+            if (db, name) not in loaded:
+                _load_table(con, _glue_table(account_id, region, db, name), db, name)
+                loaded.add((db, name))
+        duck_sql = tree.sql(dialect="duckdb")
+        try:
+            result = con.sql(duck_sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise QueryFailed(f"{_category(exc)}: {exc}") from None
+    finally:
+        con.close()
+    if names and len(names) == result.num_columns:
+        result = result.rename_columns(names)
+    return _outcome(result)
+
+
+def _result_names(tree: exp.Expression) -> list[str] | None:
+    """Result column names as Athena shows them: the casing written in the query, "_colN" for
+    unnamed expressions (None when a * makes the list unknowable before running)."""
+    if not isinstance(tree, exp.Select):
+        return None
+    names = []
+    for n, projection in enumerate(tree.expressions):
+        if isinstance(projection, exp.Star) or (
+            isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star)
+        ):
+            return None
+        if projection.alias:
+            names.append(projection.alias)
+        elif isinstance(projection, exp.Column):
+            names.append(projection.name)
+        else:
+            names.append(f"_col{n}")
+    return names
+
+
+def _category(exc: Exception) -> str:
+    if isinstance(exc, duckdb.ParserException):
+        return "SYNTAX_ERROR"
+    if isinstance(exc, duckdb.BinderException):
+        return "COLUMN_NOT_FOUND" if "column" in str(exc).lower() else "SYNTAX_ERROR"
+    if isinstance(exc, duckdb.CatalogException):
+        return "TABLE_NOT_FOUND"
+    return "GENERIC_INTERNAL_ERROR"
+
+
+def _outcome(result: pa.Table) -> QueryOutcome:
+    columns = []
+    for f in result.schema:
+        a_type = athena_type(f.type)
+        precision = f.type.precision if pa.types.is_decimal(f.type) else 0
+        scale = f.type.scale if pa.types.is_decimal(f.type) else 0
+        columns.append(
+            {
+                "CatalogName": "hive",
+                "SchemaName": "",
+                "TableName": "",
+                "Name": f.name,
+                "Label": f.name,
+                "Type": a_type,
+                "Precision": precision or (2147483647 if a_type == "varchar" else 0),
+                "Scale": scale,
+                "Nullable": "UNKNOWN",
+                "CaseSensitive": a_type == "varchar",
+            }
+        )
+    rows = [[format_value(v) for v in row.values()] for row in result.to_pylist()]
+    return QueryOutcome(columns=columns, rows=rows)
+
+
+def results_csv(outcome: QueryOutcome) -> bytes:
+    """The CSV Athena writes next to a query: every value quoted, NULL as an empty field."""
+
+    def cell(v: str | None) -> str:
+        return "" if v is None else '"' + v.replace('"', '""') + '"'
+
+    lines = [",".join(cell(c["Name"]) for c in outcome.columns)]
+    lines += [",".join(cell(v) for v in row) for row in outcome.rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+# --------------------------------------------------------------------------------- moto patches
+_original_start = AthenaBackend.start_query_execution
+_original_get_execution = AthenaResponse.get_query_execution
+
+
+def _start_query_execution(
+    self: AthenaBackend,
+    query: str,
+    context: Any,
+    config: dict[str, Any] | None,
+    workgroup: str | None,
+    execution_parameters: list[str] | None,
+) -> str:
+    """StartQueryExecution that runs the query before returning its id."""
+    config = dict(config or {})
+    wg = self.work_groups.get(workgroup or "primary")
+    wg_output = ((wg.configuration if wg else {}).get("ResultConfiguration") or {}).get(
+        "OutputLocation"
+    )
+    if wg_output and (
+        not config.get("OutputLocation") or wg.configuration.get("EnforceWorkGroupConfiguration")
+    ):
+        config["OutputLocation"] = wg_output
+    if not config.get("OutputLocation"):
+        raise JsonRESTError(
+            "InvalidRequestException",
+            "No output location provided. An output location is required either through "
+            "the Workgroup result configuration setting or as an API input.",
+        )
+    exec_id = _original_start(self, query, context, config, workgroup, execution_parameters)
+    execution: Execution = self.executions[exec_id]
+    database = (context or {}).get("Database") if isinstance(context, dict) else None
+    if _DB_DDL.match(query):
+        outcome = QueryOutcome()  # moto itself handled CREATE/DROP DATABASE
+    else:
+        try:
+            outcome = run_query(query, database, self.account_id, self.region_name)
+        except QueryFailed as exc:
+            execution.status = "FAILED"
+            execution.sandbox_reason = str(exc)  # type: ignore[attr-defined]
+            return exec_id
+        except Exception as exc:  # an engine bug must still look like a failed query
+            execution.status = "FAILED"
+            execution.sandbox_reason = f"GENERIC_INTERNAL_ERROR: {exc}"  # type: ignore[attr-defined]
+            return exec_id
+    execution.status = "SUCCEEDED"
+    execution.sandbox_outcome = outcome  # type: ignore[attr-defined]
+    try:
+        put_object(execution.config["OutputLocation"], results_csv(outcome), self.account_id)
+    except Exception as exc:
+        execution.status = "FAILED"
+        execution.sandbox_reason = f"PERMISSION_DENIED: cannot write query results: {exc}"  # type: ignore[attr-defined]
+    return exec_id
+
+
+# CREATE/DROP DATABASE are handled by moto itself; they succeed with no rows.
+_DB_DDL = re.compile(
+    f"(?:{AthenaBackend._CREATE_DB_PATTERN.pattern})|(?:{AthenaBackend._DROP_DB_PATTERN.pattern})",
+    re.IGNORECASE,
+)
+
+
+def install() -> None:
+    """Patch moto's Athena backend/responses (idempotent)."""
+    original_get_execution = _original_get_execution
+
+    def get_query_execution(self: AthenaResponse) -> str:
+        body = json.loads(original_get_execution(self))
+        execution = self.athena_backend.executions.get(self._get_param("QueryExecutionId"))
+        reason = getattr(execution, "sandbox_reason", None)
+        if reason:
+            body["QueryExecution"]["Status"]["StateChangeReason"] = reason
+            body["QueryExecution"]["Status"]["AthenaError"] = {
+                "ErrorCategory": 2,
+                "ErrorType": 1006,
+                "Retryable": False,
+                "ErrorMessage": reason,
+            }
+        return json.dumps(body)
+
+    def get_query_results(self: AthenaResponse) -> str:
+        exec_id = self._get_param("QueryExecutionId")
+        execution = self.athena_backend.executions.get(exec_id)
+        if execution is None:
+            raise JsonRESTError(
+                "InvalidRequestException", f"QueryExecution {exec_id} was not found"
+            )
+        if execution.status != "SUCCEEDED":
+            raise JsonRESTError(
+                "InvalidRequestException",
+                f"Query has not yet finished. Current state: {execution.status}",
+            )
+        outcome: QueryOutcome = getattr(execution, "sandbox_outcome", None) or QueryOutcome()
+        max_results = int(self._get_param("MaxResults") or 1000)
+        try:
+            offset = int(self._get_param("NextToken") or 0)
+        except ValueError:
+            raise JsonRESTError("InvalidRequestException", "Invalid NextToken") from None
+        # Row 0 of the first page is the header row of column names, as in Athena.
+        all_rows = [[c["Name"] for c in outcome.columns], *outcome.rows]
+        page = all_rows[offset : offset + max_results]
+        body: dict[str, Any] = {
+            "UpdateCount": 0,
+            "ResultSet": {
+                "Rows": [
+                    {"Data": [{} if v is None else {"VarCharValue": v} for v in row]}
+                    for row in page
+                ],
+                "ResultSetMetadata": {"ColumnInfo": outcome.columns},
+            },
+        }
+        if offset + max_results < len(all_rows):
+            body["NextToken"] = str(offset + max_results)
+        return json.dumps(body)
+
+    patch(AthenaBackend, "start_query_execution", _start_query_execution)
+    patch(AthenaResponse, "get_query_execution", get_query_execution)
+    patch(AthenaResponse, "get_query_results", get_query_results)

@@ -1,0 +1,45 @@
+"""Names the sandbox provisions and the knobs the patched services read at request time."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sandbox.organization import Organization
+
+ACCOUNT_ID = "123456789012"  # moto's default account: what credentials "testing" map to
+REGION = "us-east-1"
+
+SANDBOX_DEFAULTS: dict[str, str] = {
+    "account_id": ACCOUNT_ID,
+    "region": REGION,
+    "archive_bucket": "finops-digest-archive",
+    "glue_database": "finops_db",
+    "glue_crawler": "finops-ou-breakdown-crawler",
+    "glue_crawler_target": "s3://finops-digest-archive/parquet/ou_breakdown/",
+    "glue_crawler_role": "arn:aws:iam::123456789012:role/finops-glue-crawler",
+    "athena_workgroup": "finops",
+    "athena_output_location": "s3://finops-digest-archive/athena-results/",
+    "ses_sender": "finops@example.com",
+}
+
+
+@dataclass
+class RuntimeSettings:
+    """What the patched moto handlers read on every request.
+
+    moto keeps one set of backends per process, so the patches read one process-wide settings
+    object; starting a Sandbox fills it in.
+    """
+
+    organization: Organization | None = None
+    page_size: int = 25
+    # Seconds a started crawl reports RUNNING before it reports READY (0 = READY at once).
+    crawler_run_seconds: float = 0.0
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+SETTINGS = RuntimeSettings()

@@ -1,0 +1,144 @@
+"""WSGI middleware in front of moto: /_sandbox/ control endpoints, call counts, fault injection."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from sandbox.faults import FaultInjector, error_response
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def _s3_operation(environ: dict[str, Any]) -> str:
+    """Best-effort S3 operation name from method, path and sub-resource (path-style URLs)."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    bucket, _, key = environ.get("PATH_INFO", "/").lstrip("/").partition("/")
+    qs = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    if not bucket:
+        return "ListBuckets"
+    if key:
+        if method == "PUT":
+            if environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+                return "CopyObject"
+            return "UploadPart" if "partNumber" in qs else "PutObject"
+        if method == "POST":
+            return "CreateMultipartUpload" if "uploads" in qs else "CompleteMultipartUpload"
+        return {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject"}.get(
+            method, f"{method}Object"
+        )
+    sub = next(iter(qs), "")
+    if method == "GET":
+        if sub == "list-type":
+            return "ListObjectsV2"
+        named = {"versions": "ListObjectVersions", "versioning": "GetBucketVersioning"}
+        return named.get(sub) or (f"GetBucket{sub.title()}" if sub else "ListObjects")
+    if method == "PUT":
+        return f"PutBucket{sub.title()}" if sub else "CreateBucket"
+    if method == "POST" and sub == "delete":
+        return "DeleteObjects"
+    return {"HEAD": "HeadBucket", "DELETE": "DeleteBucket"}.get(method, f"{method}Bucket")
+
+
+def identify(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(operation, protocol) of an AWS API request, or None if it is not one we recognise."""
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1], "json"
+    content_type = environ.get("CONTENT_TYPE", "")
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if content_type.startswith("application/x-www-form-urlencoded") and length:
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)  # moto reads the body again
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+        if action:
+            return action[0], "query"
+    action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+    if action:
+        return action[0], "query"
+    auth = environ.get("HTTP_AUTHORIZATION", "") + environ.get("QUERY_STRING", "")
+    scope = _SCOPE.search(auth.replace("%2F", "/"))
+    if scope and scope.group(1) == "s3":
+        return _s3_operation(environ), "rest-xml"
+    return None
+
+
+class SandboxMiddleware:
+    """Serves /_sandbox/*, counts every AWS call, and answers injected faults before moto."""
+
+    def __init__(
+        self,
+        app: WsgiApp,
+        faults: FaultInjector,
+        emails: Callable[[], list[bytes]],
+        describe: Callable[[], dict[str, Any]],
+    ) -> None:
+        self.app = app
+        self.faults = faults
+        self.emails = emails
+        self.describe = describe
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sandbox/"):
+            return self._control(environ, start_response, path[len("/_sandbox/") :].strip("/"))
+        found = identify(environ)
+        if found:
+            operation, protocol = found
+            fault = self.faults.record(operation)
+            if fault:
+                status, headers, body = error_response(fault, protocol)
+                start_response(status, headers)
+                return [body]
+        return self.app(environ, start_response)
+
+    def _control(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], what: str
+    ) -> Any:
+        method = environ.get("REQUEST_METHOD", "GET")
+        payload: Any
+        if what == "emails" and method == "GET":
+            payload = [base64.b64encode(m).decode() for m in self.emails()]
+        elif what == "calls" and method == "GET":
+            payload = self.faults.calls()
+        elif what == "calls" and method == "DELETE":
+            self.faults.reset_calls()
+            payload = {}
+        elif what == "faults" and method == "GET":
+            payload = self.faults.pending()
+        elif what == "faults" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                self.faults.inject(
+                    operation=spec["operation"],
+                    error_code=spec["error_code"],
+                    count=int(spec.get("count", 1)),
+                    status=int(spec.get("status", 400)),
+                    message=spec.get("message"),
+                )
+            except (ValueError, KeyError, TypeError) as exc:
+                return self._json(start_response, "400 Bad Request", {"error": str(exc)})
+            payload = {"ok": True}
+        elif what == "faults" and method == "DELETE":
+            self.faults.reset()
+            payload = {"ok": True}
+        elif what in ("health", "organization") and method == "GET":
+            payload = self.describe() if what == "organization" else {"ok": True}
+        else:
+            return self._json(start_response, "404 Not Found", {"error": f"no {method} /{what}"})
+        return self._json(start_response, "200 OK", payload)
+
+    @staticmethod
+    def _json(start_response: Callable[..., Any], status: str, payload: Any) -> list[bytes]:
+        body = json.dumps(payload).encode()
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
+        return [body]

@@ -1,0 +1,180 @@
+"""The Sandbox: moto's server on 127.0.0.1 with the missing AWS behaviours patched in."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from sandbox import athena, cost_explorer, glue_crawler
+from sandbox.config import ACCOUNT_ID, REGION, SANDBOX_DEFAULTS, SETTINGS
+from sandbox.control import SandboxMiddleware
+from sandbox.faults import FaultInjector
+from sandbox.organization import Organization
+from sandbox.patching import undo_all
+from sandbox.provision import provision_organization, provision_resources
+from sandbox.ses_outbox import sent_emails
+
+_ACTIVE: list[Sandbox] = []  # moto's state is per process: one running sandbox at a time
+
+
+def install_patches() -> None:
+    """Patch moto's classes with the sandbox behaviours (idempotent, process-wide)."""
+    cost_explorer.install()
+    glue_crawler.install()
+    athena.install()
+
+
+def remove_patches() -> None:
+    """Restore plain moto (other code in this process may use moto's mock_aws)."""
+    undo_all()
+
+
+def _reset_moto() -> None:
+    """Forget every moto resource, so each sandbox starts from the provisioned state only."""
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+
+
+class Sandbox:
+    """A running local AWS endpoint. Use Sandbox.start() (or `with Sandbox.start() as sb:`)."""
+
+    def __init__(self, server: BaseWSGIServer, organization: Organization, faults: FaultInjector):
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+        self.organization = organization
+        self.faults = faults
+        host, port = server.server_address[:2]
+        self.host, self.port = str(host), int(port)
+        self.endpoint_url = f"http://{self.host}:{self.port}"
+
+    @classmethod
+    def start(
+        cls,
+        organization: Organization | None = None,
+        *,
+        page_size: int = 25,
+        crawler_run_seconds: float = 0.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        quiet: bool = True,
+    ) -> Sandbox:
+        """Start moto on host:port (0 = a free port), patch it, provision everything, return.
+
+        page_size: Cost Explorer groups per page; crawler_run_seconds: how long a started crawl
+        reports RUNNING before READY (the crawl itself completes at once).
+        """
+        if _ACTIVE:
+            raise RuntimeError(f"a sandbox is already running at {_ACTIVE[0].endpoint_url}")
+        if quiet:
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        org = organization or Organization.synthetic()
+        install_patches()
+        _reset_moto()
+        cost_explorer.clear_cache()
+        with SETTINGS.lock:
+            SETTINGS.organization = org
+            SETTINGS.page_size = page_size
+            SETTINGS.crawler_run_seconds = crawler_run_seconds
+        provision_organization(org)
+        faults = FaultInjector()
+        app = SandboxMiddleware(
+            DomainDispatcherApplication(create_backend_app),
+            faults,
+            sent_emails,
+            lambda: describe(org, sandbox.endpoint_url),
+        )
+        server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        sandbox = cls(server, org, faults)
+        sandbox._thread.start()
+        _ACTIVE.append(sandbox)
+        try:
+            provision_resources(sandbox.endpoint_url)
+        except BaseException:
+            sandbox.stop()
+            raise
+        faults.reset_calls()  # provisioning calls are not the user's
+        return sandbox
+
+    # ------------------------------------------------------------------------------- user API
+    def sent_emails(self) -> list[bytes]:
+        """Raw MIME bytes of every email SES sent (send_email and send_raw_email), in order."""
+        return sent_emails()
+
+    def inject_fault(
+        self,
+        operation: str,
+        error_code: str,
+        count: int = 1,
+        status: int = 400,
+        message: str | None = None,
+    ) -> None:
+        """Make the next `count` calls of an API operation (e.g. "GetCostAndUsage") fail."""
+        self.faults.inject(operation, error_code, count, status, message)
+
+    def reset_faults(self) -> None:
+        """Drop all pending injected faults."""
+        self.faults.reset()
+
+    def calls(self, operation: str) -> int:
+        """How many times an API operation was called since start (faulted calls included)."""
+        return int(self.faults.calls(operation))  # type: ignore[arg-type]
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point boto3 / Airflow's aws_default at this sandbox."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    def stop(self) -> None:
+        """Stop serving (moto's in-process state stays until the next start resets it)."""
+        if self in _ACTIVE:
+            _ACTIVE.remove(self)
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if not _ACTIVE:
+            remove_patches()
+            SETTINGS.organization = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def describe(org: Organization, endpoint_url: str) -> dict[str, Any]:
+    """JSON-able description of the sandbox (GET /_sandbox/organization)."""
+    return {
+        "endpoint_url": endpoint_url,
+        "account_id": ACCOUNT_ID,
+        "defaults": SANDBOX_DEFAULTS,
+        "org_id": org.org_id,
+        "root_id": org.root_id,
+        "ous": [ou.__dict__ for ou in org.ous],
+        "accounts": [a.__dict__ for a in org.accounts],
+        "spikes": [
+            {**s._asdict(), "day": s.day.isoformat(), "extra_amount": str(s.extra_amount)}
+            for s in org.spikes
+        ],
+    }

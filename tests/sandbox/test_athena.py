@@ -1,0 +1,148 @@
+"""Athena runs the seed's SQL on DuckDB over the catalogued Parquet, answering like AWS."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sandbox import SANDBOX_DEFAULTS
+
+BUCKET = SANDBOX_DEFAULTS["archive_bucket"]
+DB = SANDBOX_DEFAULTS["glue_database"]
+TARGET = SANDBOX_DEFAULTS["glue_crawler_target"]
+SEED_QUERY = """SELECT year, month, day, Service, SUM(DailyCost) AS Total
+FROM finops_db.ou_breakdown
+WHERE OU = 'Marketing' AND year = 2025 AND month BETWEEN 07 AND 09
+GROUP BY year, month, day, Service ORDER BY year, month, day;"""
+
+
+def _day_parquet(day: dt.date) -> bytes:
+    table = pa.table(
+        {
+            "billingdate": pa.array([day] * 3, pa.date32()),
+            "ou": ["Marketing", "Marketing", "Sales"],
+            "service": ["Amazon CloudFront", "Amazon CloudFront", "AWS Lambda"],
+            "linkedaccount": ["111111111111", "222222222222", "333333333333"],
+            "dailycost": pa.array([100.25, 2500.5, 7.0], pa.float64()),
+        }
+    )
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def ou_breakdown(aws):
+    """A table defined beforehand with typed keys, two partitions, data in S3."""
+    s3, glue = aws("s3"), aws("glue")
+    glue.create_table(
+        DatabaseName=DB,
+        TableInput={
+            "Name": "ou_breakdown",
+            "TableType": "EXTERNAL_TABLE",
+            "PartitionKeys": [{"Name": n, "Type": "int"} for n in ("year", "month", "day")],
+            "StorageDescriptor": {
+                "Columns": [
+                    {"Name": "billingdate", "Type": "date"},
+                    {"Name": "ou", "Type": "string"},
+                    {"Name": "service", "Type": "string"},
+                    {"Name": "linkedaccount", "Type": "string"},
+                    {"Name": "dailycost", "Type": "double"},
+                ],
+                "Location": TARGET,
+            },
+        },
+    )
+    for day in (dt.date(2025, 9, 13), dt.date(2025, 9, 14)):
+        folder = f"year={day:%Y}/month={day:%m}/day={day:%d}/"
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=f"parquet/ou_breakdown/{folder}part-0.parquet",
+            Body=_day_parquet(day),
+        )
+        glue.create_partition(
+            DatabaseName=DB,
+            TableName="ou_breakdown",
+            PartitionInput={
+                "Values": [f"{day:%Y}", f"{day:%m}", f"{day:%d}"],
+                "StorageDescriptor": {"Location": TARGET + folder},
+            },
+        )
+    return "ou_breakdown"
+
+
+def test_seed_query_through_airflow_athena_hook(sandbox, ou_breakdown, aws):
+    from airflow.providers.amazon.aws.hooks.athena import AthenaHook
+
+    hook = AthenaHook(aws_conn_id=None, region_name="us-east-1")
+    qid = hook.run_query(
+        SEED_QUERY,
+        query_context={"Database": DB},
+        result_configuration={},
+        workgroup=SANDBOX_DEFAULTS["athena_workgroup"],
+    )
+    assert hook.poll_query_status(qid, sleep_time=1) == "SUCCEEDED"
+    result = hook.get_query_results(qid)
+    rows = [[c.get("VarCharValue") for c in r["Data"]] for r in result["ResultSet"]["Rows"]]
+    assert rows == [
+        ["year", "month", "day", "Service", "Total"],  # headers keep the query's casing
+        ["2025", "9", "13", "Amazon CloudFront", "2600.75"],
+        ["2025", "9", "14", "Amazon CloudFront", "2600.75"],
+    ]
+    types = [c["Type"] for c in result["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
+    assert types == ["integer", "integer", "integer", "varchar", "double"]
+    # Athena writes <query id>.csv under the workgroup's output location.
+    bucket, _, prefix = SANDBOX_DEFAULTS["athena_output_location"][5:].partition("/")
+    body = aws("s3").get_object(Bucket=bucket, Key=f"{prefix}{qid}.csv")["Body"].read().decode()
+    assert list(csv.reader(io.StringIO(body)))[0] == ["year", "month", "day", "Service", "Total"]
+    execution = aws("athena").get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+    assert execution["ResultConfiguration"]["OutputLocation"].endswith(f"{qid}.csv")
+
+
+def test_results_paginate_with_header_only_on_first_page(ou_breakdown, aws):
+    athena = aws("athena")
+    qid = athena.start_query_execution(
+        QueryString="SELECT linkedaccount FROM ou_breakdown ORDER BY 1",
+        QueryExecutionContext={"Database": DB},
+        WorkGroup="finops",
+    )["QueryExecutionId"]
+    first = athena.get_query_results(QueryExecutionId=qid, MaxResults=4)
+    second = athena.get_query_results(
+        QueryExecutionId=qid, MaxResults=4, NextToken=first["NextToken"]
+    )
+    values = [
+        r["Data"][0].get("VarCharValue")
+        for r in first["ResultSet"]["Rows"] + second["ResultSet"]["Rows"]
+    ]
+    assert values[0] == "linkedaccount" and len(values) == 7 and "NextToken" not in second
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("SELECT nope FROM finops_db.ou_breakdown", "nope"),
+        ("SELECT * FROM finops_db.missing_table", "missing_table"),
+        ("SELEC 1", "SYNTAX_ERROR"),
+    ],
+)
+def test_bad_sql_fails_with_the_engine_reason(ou_breakdown, aws, sql, reason):
+    athena = aws("athena")
+    qid = athena.start_query_execution(QueryString=sql, WorkGroup="finops")["QueryExecutionId"]
+    status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+    assert status["State"] == "FAILED"
+    assert reason in status["StateChangeReason"]
+
+
+def test_null_values_are_empty_cells(ou_breakdown, aws):
+    athena = aws("athena")
+    qid = athena.start_query_execution(
+        QueryString="SELECT NULL AS x, 1 AS y, 2 + 3", WorkGroup="finops"
+    )["QueryExecutionId"]
+    rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+    assert [c.get("VarCharValue") for c in rows[0]["Data"]] == ["x", "y", "_col2"]
+    assert rows[1]["Data"] == [{}, {"VarCharValue": "1"}, {"VarCharValue": "5"}]
