@@ -16,12 +16,34 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import CronDataIntervalTimetable, Param, TriggerRule, chain, dag, task
+from airflow.sdk import (
+    Asset,
+    CronDataIntervalTimetable,
+    Param,
+    TriggerRule,
+    chain,
+    dag,
+    setup,
+    task,
+    teardown,
+)
 
 # Cron of the daily run, in UTC. Each run covers the previous day's data interval.
 SCHEDULE = os.environ.get("FINOPS_DIGEST_SCHEDULE", "0 6 * * *")
+
+# Updated by every successful archive_to_s3, so downstream DAGs (a dashboard refresh) can be
+# scheduled on `Asset("finops_ou_breakdowns")`. The bucket is run-time configuration, so the asset
+# is named, not an s3:// URI (which would also make parsing load the Amazon provider and boto3);
+# each event's extra carries the day's real s3:// URIs and version ids.
+ARCHIVE_ASSET = Asset(name="finops_ou_breakdowns", group="finops")
+
+
+def _notify_failure(context) -> None:
+    """Email ``failure_recipients`` (read from ``finops_config`` at run time) about the failure."""
+    from finops_digest.failure_notice import notify_failure
+
+    notify_failure(context)
 
 
 def _step(name: str, plan: dict, *args):
@@ -60,6 +82,7 @@ def _step(name: str, plan: dict, *args):
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        "on_failure_callback": _notify_failure,
     },
     params={
         "billing_date": Param(
@@ -87,7 +110,7 @@ def finops_daily_digest():
             )
         except FinopsError as exc:
             raise AirflowFailException(str(exc)) from exc
-        return {"billing_date": day.isoformat(), "glue_crawler": config.glue_crawler}
+        return {"billing_date": day.isoformat(), "catalog_strategy": config.catalog_strategy}
 
     @task
     def discover_ous(plan: dict) -> list:
@@ -107,22 +130,23 @@ def finops_daily_digest():
         """Merge the OU parts into the sorted CSV and its Parquet twin."""
         return _step("consolidate", plan, list(parts))
 
-    @task
-    def archive_to_s3(plan: dict, consolidated: dict) -> dict:
+    @task(outlets=[ARCHIVE_ASSET])
+    def archive_to_s3(plan: dict, consolidated: dict, outlet_events=None) -> dict:
         """Archive CSV, Parquet and mapping as new versions; refuse an unversioned bucket."""
-        return _step("archive_to_s3", plan, consolidated)
+        archived = _step("archive_to_s3", plan, consolidated)
+        outlet_events[ARCHIVE_ASSET].extra = {"billing_date": plan["billing_date"], **archived}
+        return archived
 
     @task
     def register_table(plan: dict) -> str:
         """Create the Glue table with typed partition keys if it does not exist yet."""
         return _step("register_table", plan)
 
-    crawl_catalog = GlueCrawlerRunOperator(
-        task_id="crawl_catalog",
-        crawler_name="{{ ti.xcom_pull(task_ids='plan_run')['glue_crawler'] }}",
-        poll_interval=5,
-        doc_md="Run the Glue crawler over the Parquet prefix so the day's partition is queryable.",
-    )
+    @task
+    def crawl_catalog(plan: dict) -> dict:
+        """Make the day's partition queryable: the Glue crawler, or BatchCreatePartition
+        (`catalog_strategy` in `finops_config`)."""
+        return _step("crawl_catalog", plan)
 
     @task
     def validate_in_athena(plan: dict, consolidated: dict) -> dict:
@@ -134,36 +158,69 @@ def finops_daily_digest():
         """Score each (OU, Service) against its recent history; archive the findings."""
         return _step("detect_anomalies", plan, consolidated)
 
+    @task
+    def forecast_month_end(plan: dict, consolidated: dict, detected: dict) -> dict:
+        """Month-end forecast per OU (Cost Explorer, else run-rate) against budgets: lights."""
+        return _step("forecast_month_end", plan, consolidated, detected)
+
     @task.branch
-    def choose_alert(detected: dict) -> str:
-        """Alert only when there are spikes."""
-        return "send_anomaly_alert" if detected["count"] else "no_anomaly"
+    def choose_alert(detected: dict, forecast: dict) -> str:
+        """Alert on new spikes, or on OUs forecast over budget for the first time this month."""
+        alert = detected["count"] or forecast["new_budget_breaches"]
+        return "send_anomaly_alert" if alert else "no_anomaly"
 
     @task
-    def send_anomaly_alert(plan: dict, detected: dict) -> dict:
-        """Email the spikes and the accounts behind them to the alert recipients."""
-        return _step("send_anomaly_alert", plan, detected)
+    def send_anomaly_alert(plan: dict, detected: dict, forecast: dict) -> dict:
+        """Email the spikes (and the accounts behind them) and new budget breaches to the alert
+        recipients."""
+        return _step("send_anomaly_alert", plan, detected, forecast)
 
-    no_anomaly = EmptyOperator(task_id="no_anomaly", doc_md="No spike today: nothing to alert.")
+    no_anomaly = EmptyOperator(
+        task_id="no_anomaly", doc_md="No new spike or budget breach today: nothing to alert."
+    )
 
     @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
-    def send_daily_digest(plan: dict, consolidated: dict, archived: dict, detected: dict) -> dict:
+    def send_daily_digest(
+        plan: dict, consolidated: dict, archived: dict, detected: dict, forecast: dict
+    ) -> dict:
         """The daily digest to the FinOps team, whether or not there were spikes."""
-        return _step("send_daily_digest", plan, consolidated, archived, detected)
+        return _step("send_daily_digest", plan, consolidated, archived, detected, forecast)
+
+    @task
+    def send_executive_snapshot(plan: dict, archived: dict, detected: dict, forecast: dict) -> dict:
+        """The executive snapshot PDF: archived beside the CSV, mailed to the executives."""
+        return _step("send_executive_snapshot", plan, archived, detected, forecast)
+
+    @setup
+    def lock_billing_day(plan: dict, run_id=None) -> str:
+        """Take the billing day's lock: two runs of one day never interleave their writes."""
+        _step("lock_billing_day", plan, run_id)
+        return run_id
+
+    @teardown
+    def release_billing_day(plan: dict, holder: str) -> bool:
+        """Hand the day's lock back, whatever happened to the run."""
+        return _step("release_billing_day", plan, holder)
 
     plan = plan_run()
-    parts = extract_costs.partial(plan=plan).expand(ou=discover_ous(plan))
+    locked = lock_billing_day(plan)
+    organization = discover_ous(plan)
+    chain(locked, organization)
+    parts = extract_costs.partial(plan=plan).expand(ou=organization)
     consolidated = consolidate(plan, parts)
     archived = archive_to_s3(plan, consolidated)
     validated = validate_in_athena(plan, consolidated)
     detected = detect_anomalies(plan, consolidated)
-    alert = send_anomaly_alert(plan, detected)
-    digest = send_daily_digest(plan, consolidated, archived, detected)
+    forecast = forecast_month_end(plan, consolidated, detected)
+    alert = send_anomaly_alert(plan, detected, forecast)
+    digest = send_daily_digest(plan, consolidated, archived, detected, forecast)
+    snapshot = send_executive_snapshot(plan, archived, detected, forecast)
 
-    branch = choose_alert(detected)
+    branch = choose_alert(detected, forecast)
     # Detection runs only on validated data; the digest waits for whichever branch ran.
-    chain(archived, register_table(plan), crawl_catalog, validated, detected, branch)
+    chain(archived, register_table(plan), crawl_catalog(plan), validated, detected, branch)
     chain(branch, [alert, no_anomaly], digest)
+    chain([digest, snapshot], release_billing_day(plan, locked))
 
 
 finops_daily_digest()

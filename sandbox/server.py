@@ -67,11 +67,14 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         quiet: bool = True,
+        iam_enforcement: bool = False,
     ) -> Sandbox:
         """Start moto on host:port (0 = a free port), patch it, provision everything, return.
 
         page_size: Cost Explorer groups per page; crawler_run_seconds: how long a started crawl
-        reports RUNNING before READY (the crawl itself completes at once).
+        reports RUNNING before READY (the crawl itself completes at once); iam_enforcement: once
+        provisioned, every request must be signed by an IAM user's access key and be allowed by
+        that user's policies (moto's IAM simulation), as on AWS.
         """
         if _ACTIVE:
             raise RuntimeError(f"a sandbox is already running at {_ACTIVE[0].endpoint_url}")
@@ -103,6 +106,8 @@ class Sandbox:
             sandbox.stop()
             raise
         faults.reset_calls()  # provisioning calls are not the user's
+        if iam_enforcement:
+            _set_iam_enforcement(True)
         return sandbox
 
     # ------------------------------------------------------------------------------- user API
@@ -148,6 +153,7 @@ class Sandbox:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
         if not _ACTIVE:
+            _set_iam_enforcement(False)
             remove_patches()
             SETTINGS.organization = None
 
@@ -161,6 +167,16 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _set_iam_enforcement(enabled: bool) -> None:
+    """moto authorises requests once it has served INITIAL_NO_AUTH_ACTION_COUNT of them
+    (moto.core.authorization): 0 = from the next request on, infinity = never (moto's default)."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if enabled else float("inf")
+    ActionAuthenticatorMixin.request_count = 0
 
 
 def describe(org: Organization, endpoint_url: str) -> dict[str, Any]:

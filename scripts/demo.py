@@ -42,6 +42,21 @@ from scripts.local_env import (  # noqa: E402
 )
 
 OUTPUT = REPO / "demo-output"
+# Monthly budgets for the sandbox's OUs, picked so 2025-09-14 shows every traffic light (and an
+# OU without a budget, shown without one), plus an executive to receive the snapshot.
+DEMO_SETTINGS = {
+    "budgets": {
+        "Data": 250000,
+        "Sales": 130000,
+        "Finance": 20000,
+        "Engineering": 150000,
+        "Engineering/Platform": 66000,
+        "Marketing": 58000,
+        "Sandbox": 1000,
+    },
+    "executive_recipients": ["cfo-office@example.com"],
+}
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 @contextmanager
@@ -81,7 +96,7 @@ def main() -> int:
     env = {**os.environ, **airflow_env(REPO / ".airflow" / "demo")}
     print("Preparing the Airflow home (.airflow/demo) ...", flush=True)
     migrate_db(env)
-    config = pipeline_config(SANDBOX_DEFAULTS)
+    config = {**pipeline_config(SANDBOX_DEFAULTS), **DEMO_SETTINGS}
 
     with sandbox_process() as endpoint:
         print(f"Sandbox (local AWS) on {endpoint}", flush=True)
@@ -166,7 +181,16 @@ def collect(endpoint: str, day: date, config: dict) -> dict:
         html = message.get_body(("html",))
         if html is not None:
             (OUTPUT / f"{stem}.html").write_text(html.get_content())
+        if message["X-FinOps-Kind"] == "daily-digest":
+            write_viewable_html(message, OUTPUT / "digest.html")
         sent.append((stem, message["To"], message["Subject"]))
+    if (OUTPUT / "digest.html").exists():
+        screenshot(OUTPUT / "digest.html", OUTPUT / "digest.png")
+    snapshot_key = layout.archive_key(day, "executive_snapshot.pdf")
+    head = s3.head_object(Bucket=bucket, Key=snapshot_key)
+    objects["Snapshot"] = (layout.s3_uri(bucket, snapshot_key), head["VersionId"])
+    pdf = s3.get_object(Bucket=bucket, Key=snapshot_key)["Body"].read()
+    (OUTPUT / "executive_snapshot.pdf").write_bytes(pdf)
 
     rows = from_csv(csv_bytes, objects["CSV"][0])
     return {
@@ -178,6 +202,63 @@ def collect(endpoint: str, day: date, config: dict) -> dict:
         "emails": sent,
         "athena": validation,
     }
+
+
+def write_viewable_html(message: email.message.EmailMessage, path: Path) -> None:
+    """The HTML body with its inline ``cid:`` images written beside it as files, so a browser
+    shows what a mail client would."""
+    html_part = message.get_body(("html",))
+    html = html_part.get_content()
+    for part in message.walk():
+        content_id = (part["Content-ID"] or "").strip("<>")
+        if content_id and part.get_content_maintype() == "image":
+            name = f"{path.stem}-{content_id.split('@', 1)[0]}.png"
+            (path.parent / name).write_bytes(part.get_content())
+            html = html.replace(f"cid:{content_id}", name)
+    path.write_text(html)
+
+
+def screenshot(html: Path, png: Path) -> None:
+    """A full-width screenshot of ``html`` with headless Chromium, when it is installed."""
+    if not CHROMIUM.exists():
+        print(f"  ({CHROMIUM} not found: no {png.name})")
+        return
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                str(CHROMIUM),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--hide-scrollbars",
+                f"--user-data-dir={profile}",
+                "--window-size=760,3000",
+                f"--screenshot={png}",
+                html.resolve().as_uri(),
+            ],
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
+    if png.exists():
+        trim_page(png)
+
+
+def trim_page(png: Path) -> None:
+    """Cut the empty page background below the email (the window is taller than the email)."""
+    from PIL import Image, ImageChops
+
+    with Image.open(png) as image:
+        rgb = image.convert("RGB")
+    background = Image.new("RGB", rgb.size, rgb.getpixel((0, rgb.height - 1)))
+    box = ImageChops.difference(rgb, background).getbbox()
+    if box:
+        rgb.crop((0, 0, rgb.width, min(rgb.height, box[3] + 24))).save(png)
 
 
 def print_summary(summary: dict) -> None:

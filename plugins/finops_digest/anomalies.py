@@ -1,4 +1,4 @@
-"""Cost spikes per (OU, Service) for a day, with the accounts that drove them."""
+"""Cost spikes of a day: per (OU, Service), per OU and for the organisation, with their drivers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from typing import Any
 
 from finops_digest.billing_day import days_before
 from finops_digest.cost_rows import CostRow
-from finops_digest.detection import HISTORY_DAYS, Thresholds, detect, root_cause
+from finops_digest.detection import HISTORY_DAYS, Finding, Thresholds, detect, root_cause
 
 CENT = Decimal("0.01")
+ALL_SERVICES = "All services"
+ORGANIZATION = "All OUs"
+# An OU or organisation total whose rise is mostly its services' own alerts would repeat them.
+EXPLAINED_SHARE = Decimal("0.5")
 
 
 def find_anomalies(
@@ -23,49 +27,77 @@ def find_anomalies(
 ) -> list[dict[str, Any]]:
     """Spikes on ``day`` against the ``HISTORY_DAYS`` before it, largest dollar impact first.
 
-    Each anomaly is a JSON-ready dict: OU, service, kind, severity, expected, actual, impact ($, %)
-    and the accounts that explain the impact with their share.
+    Series: every (OU, Service), every OU's total and the organisation's total. A total is only
+    reported when its services' own findings do not already explain most of its rise. Each anomaly
+    is a JSON-ready dict: OU, service, kind, severity, expected, actual, impact ($, %) and the
+    accounts that explain the impact with their share.
     """
     calendar = [*days_before(day, HISTORY_DAYS), day]
     position = {d: i for i, d in enumerate(calendar)}
-    series: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * len(calendar))
+
+    def zeros() -> list[Decimal]:
+        return [Decimal(0)] * len(calendar)
+
+    series: dict[tuple[str, str], list[Decimal]] = defaultdict(zeros)
     by_account: dict[tuple[str, str], dict[str, list[Decimal]]] = defaultdict(
-        lambda: defaultdict(lambda: [Decimal(0)] * len(calendar))
+        lambda: defaultdict(zeros)
     )
     for row in [*history, *today]:
         index = position.get(row.billing_date)
         if index is None:
             continue
-        key = (row.ou, row.service)
-        series[key][index] += row.daily_cost
-        by_account[key][row.linked_account][index] += row.daily_cost
+        for key in ((row.ou, row.service), (row.ou, ALL_SERVICES), (ORGANIZATION, ALL_SERVICES)):
+            series[key][index] += row.daily_cost
+            by_account[key][row.linked_account][index] += row.daily_cost
 
+    reported: list[Finding] = []
+    # Services first, then OU totals, then the organisation: a total is judged against what is
+    # already reported inside it, so no rise is alerted twice.
+    for finding in sorted(detect(dict(series), day, thresholds), key=_scope_order):
+        if not _explained(finding, reported):
+            reported.append(finding)
     anomalies = []
-    for finding in detect(dict(series), day, thresholds):
+    for finding in sorted(reported, key=lambda f: (-f.impact, f.series)):
         accounts = by_account[finding.series]
         drivers = root_cause(
             {account: costs[-1] for account, costs in accounts.items()},
             {account: costs[:-1] for account, costs in accounts.items()},
         )
-        ou, service = finding.series
-        anomalies.append(
-            {
-                "ou": ou,
-                "service": service,
-                "kind": finding.kind,
-                "severity": finding.severity,
-                "expected": _money(finding.expected),
-                "actual": _money(finding.actual),
-                "impact": _money(finding.impact),
-                "impact_pct": None if finding.impact_pct is None else round(finding.impact_pct, 4),
-                "drivers": [
-                    {"account": account, "impact": _money(impact), "share": round(share, 4)}
-                    for account, impact, share in drivers
-                ],
-            }
-        )
+        anomalies.append(_as_dict(finding, drivers))
     return anomalies
 
 
-def _money(value: Decimal) -> str:
-    return str(Decimal(value).quantize(CENT))
+def _scope_order(finding: Finding) -> int:
+    ou, service = finding.series
+    return 2 if ou == ORGANIZATION else 1 if service == ALL_SERVICES else 0
+
+
+def _explained(finding: Finding, reported: list[Finding]) -> bool:
+    ou, service = finding.series
+    if service != ALL_SERVICES:
+        return False
+    within = [f.impact for f in reported if ou == ORGANIZATION or f.series[0] == ou]
+    return sum(within, Decimal(0)) >= EXPLAINED_SHARE * finding.impact
+
+
+def _as_dict(finding: Finding, drivers: list[tuple[str, Decimal, float]]) -> dict[str, Any]:
+    ou, service = finding.series
+    return {
+        "ou": ou,
+        "service": service,
+        "kind": finding.kind,
+        "severity": finding.severity,
+        "expected": money(finding.expected),
+        "actual": money(finding.actual),
+        "impact": money(finding.impact),
+        "impact_pct": None if finding.impact_pct is None else round(finding.impact_pct, 4),
+        "drivers": [
+            {"account": account, "impact": money(impact), "share": round(share, 4)}
+            for account, impact, share in drivers
+        ],
+    }
+
+
+def money(value: Decimal | float | str) -> str:
+    """Dollars as a 2-decimal string (JSON keeps it exact)."""
+    return str(Decimal(str(value)).quantize(CENT))

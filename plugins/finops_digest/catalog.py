@@ -56,11 +56,17 @@ def ensure_table(
     try:
         existing = glue_client.get_table(DatabaseName=database, Name=table)["Table"]
     except glue_client.exceptions.EntityNotFoundException:
-        glue_client.create_table(
-            DatabaseName=database, TableInput=table_input(table, location, cost_metric)
-        )
-        log.info("Created Glue table %s.%s at %s", database, table, location)
-        return "created"
+        try:
+            glue_client.create_table(
+                DatabaseName=database, TableInput=table_input(table, location, cost_metric)
+            )
+        except glue_client.exceptions.AlreadyExistsException:
+            # A concurrent run (a backfill runs several days at once) created it first: check
+            # that one instead.
+            existing = glue_client.get_table(DatabaseName=database, Name=table)["Table"]
+        else:
+            log.info("Created Glue table %s.%s at %s", database, table, location)
+            return "created"
     keys = tuple((k["Name"], k["Type"]) for k in existing.get("PartitionKeys", []))
     if keys != PARTITION_KEYS:
         raise CatalogError(
@@ -112,3 +118,46 @@ def read_partition_totals(results: dict[str, Any]) -> tuple[int, float]:
     values = [cell.get("VarCharValue") for cell in rows[1]["Data"]]
     count, cost = values[0], values[1]
     return int(count), float(cost) if cost is not None else 0.0
+
+
+def partition_values(day: date) -> list[str]:
+    """The day's partition values as the crawler records them from the path (``09``, not ``9``),
+    so either catalog strategy finds the other's partition instead of adding a twin."""
+    return [f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"]
+
+
+def register_partition(glue_client: Any, database: str, table: str, day: date) -> str:
+    """Add the day's partition with ``BatchCreatePartition`` (the ``partition_api`` strategy).
+
+    The partition copies the table's storage descriptor with the day's location, as a crawler
+    would. Idempotent: a partition that already exists is left alone. Returns "created" or "exists".
+    """
+    sd = dict(
+        glue_client.get_table(DatabaseName=database, Name=table)["Table"]["StorageDescriptor"]
+    )
+    values = partition_values(day)
+    keys = [name for name, _ in PARTITION_KEYS]
+    sd["Location"] = (
+        sd["Location"].rstrip("/")
+        + "/"
+        + "".join(f"{k}={v}/" for k, v in zip(keys, values, strict=True))
+    )
+    response = glue_client.batch_create_partition(
+        DatabaseName=database,
+        TableName=table,
+        PartitionInputList=[{"Values": values, "StorageDescriptor": sd, "Parameters": {}}],
+    )
+    errors = response.get("Errors", [])
+    codes = {e.get("ErrorDetail", {}).get("ErrorCode") for e in errors}
+    if not errors:
+        log.info("Registered partition %s of %s.%s at %s", values, database, table, sd["Location"])
+        return "created"
+    if codes == {"AlreadyExistsException"}:
+        return "exists"
+    raise CatalogError(
+        f"BatchCreatePartition of {values} in {database}.{table} failed: "
+        + "; ".join(
+            f"{e['ErrorDetail'].get('ErrorCode')}: {e['ErrorDetail'].get('ErrorMessage')}"
+            for e in errors
+        )
+    )

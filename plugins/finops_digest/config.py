@@ -5,10 +5,12 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from finops_digest.anomaly_status import parse_feedback
+from finops_digest.detection import Thresholds
 from finops_digest.errors import FinopsError
 
 VARIABLE_NAME = "finops_config"
@@ -39,6 +41,9 @@ RECORD_TYPES = (
     "Bundled Discount",
     "Solution Provider Program Discount",
 )
+# "crawler": the Glue crawler adds new partitions; "partition_api": BatchCreatePartition registers
+# the day's partition directly (no crawler run).
+CATALOG_STRATEGIES = ("crawler", "partition_api")
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 _EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
@@ -61,12 +66,39 @@ class FinopsConfig:
     ses_sender: str = ""
     digest_recipients: tuple[str, ...] = ()
     alert_recipients: tuple[str, ...] = ()
+    # Who gets the executive snapshot (a PDF: budget vs forecast per OU, trend, top movers).
+    executive_recipients: tuple[str, ...] = ()
+    # Who hears about a failed run (DAG, task, billing day, error, log link), via SES.
+    failure_recipients: tuple[str, ...] = ()
+    # How the day's partition reaches the Glue catalog: "partition_api" (BatchCreatePartition:
+    # faster and cheaper, measured in docs/deployment.md) or "crawler" (the Glue crawler).
+    catalog_strategy: str = "partition_api"
     cost_metric: str = "NetAmortizedCost"
     excluded_record_types: tuple[str, ...] = ("Credit", "Refund", "Tax")
     root_ou_name: str = "Root"
     anomaly_min_impact: Decimal = Decimal("100")
     anomaly_min_pct: float = 0.2
+    # Further detector settings (min_sigmas, medium_impact, high_impact, high_pct).
+    anomaly_thresholds: dict[str, Any] = field(default_factory=dict)
+    # Planned spikes not to alert: [{"ou", "service" ("*" = all), "until": "YYYY-MM-DD", "reason"}],
+    # merged with the team's feedback file at s3://<archive_bucket>/<anomaly_feedback_key>.
+    expected_anomalies: tuple[dict[str, Any], ...] = ()
+    anomaly_feedback_key: str = "feedback/expected_anomalies.json"
+    # Cross-check spikes with AWS Cost Anomaly Detection (GetAnomalies); best effort.
+    aws_anomaly_detection: bool = False
     currency: str = "USD"
+    # Monthly budget per OU path, in ``currency``; wins over an AWS Budgets budget of the same OU.
+    budgets: dict[str, Decimal] = field(default_factory=dict)
+    # Also read AWS Budgets named ``finops-ou-<OU path>`` (off: needs budgets:ViewBudget).
+    budgets_from_aws: bool = False
+
+    def thresholds(self) -> Thresholds:
+        """The spike detector's thresholds."""
+        return Thresholds(
+            min_impact=self.anomaly_min_impact,
+            min_pct=self.anomaly_min_pct,
+            **self.anomaly_thresholds,
+        )
 
     @property
     def results_location(self) -> str:
@@ -136,6 +168,16 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
     text("currency", re.compile(r"^[A-Z]{3}$"), "an ISO 4217 currency code such as USD")
     emails("digest_recipients")
     emails("alert_recipients")
+    emails("executive_recipients")
+    emails("failure_recipients")
+    if "catalog_strategy" in raw:
+        if raw["catalog_strategy"] in CATALOG_STRATEGIES:
+            values["catalog_strategy"] = raw["catalog_strategy"]
+        else:
+            problems.append(
+                f"catalog_strategy: expected one of {', '.join(CATALOG_STRATEGIES)}, "
+                f"got {raw['catalog_strategy']!r}"
+            )
 
     if "cost_metric" in raw:
         if raw["cost_metric"] in COST_METRICS:
@@ -171,7 +213,48 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
         else:
             problems.append(f"anomaly_min_pct: expected a fraction such as 0.2, got {pct!r}")
 
-    wants_mail = raw.get("digest_recipients") or raw.get("alert_recipients")
+    if "anomaly_thresholds" in raw:
+        try:
+            Thresholds.from_mapping(raw["anomaly_thresholds"])
+            clash = {"min_impact", "min_pct"} & set(raw["anomaly_thresholds"])
+            if clash:
+                raise ConfigError(f"set {sorted(clash)} as anomaly_min_impact / anomaly_min_pct")
+            values["anomaly_thresholds"] = dict(raw["anomaly_thresholds"])
+        except (FinopsError, TypeError, AttributeError) as exc:
+            problems.append(f"anomaly_thresholds: {exc}")
+    if "expected_anomalies" in raw:
+        try:
+            parse_feedback(raw["expected_anomalies"], "expected_anomalies")
+            values["expected_anomalies"] = tuple(raw["expected_anomalies"])
+        except FinopsError as exc:
+            problems.append(str(exc))
+    if "aws_anomaly_detection" in raw:
+        if isinstance(raw["aws_anomaly_detection"], bool):
+            values["aws_anomaly_detection"] = raw["aws_anomaly_detection"]
+        else:
+            problems.append(
+                f"aws_anomaly_detection: expected true or false, got {raw['aws_anomaly_detection']!r}"
+            )
+    text("anomaly_feedback_key", re.compile(r"^[^/\s][^\s]*$"), "an S3 key such as feedback/x.json")
+
+    if "budgets" in raw:
+        budgets = _budgets(raw["budgets"], problems)
+        if budgets is not None:
+            values["budgets"] = budgets
+    if "budgets_from_aws" in raw:
+        if isinstance(raw["budgets_from_aws"], bool):
+            values["budgets_from_aws"] = raw["budgets_from_aws"]
+        else:
+            problems.append(
+                f"budgets_from_aws: expected true or false, got {raw['budgets_from_aws']!r}"
+            )
+
+    wants_mail = (
+        raw.get("digest_recipients")
+        or raw.get("alert_recipients")
+        or raw.get("failure_recipients")
+        or raw.get("executive_recipients")
+    )
     if wants_mail and "ses_sender" not in raw:
         problems.append("ses_sender: required when recipients are configured")
 
@@ -180,6 +263,39 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
             f"Invalid '{VARIABLE_NAME}' ({len(problems)} problem(s)):\n- " + "\n- ".join(problems)
         )
     return FinopsConfig(**values)
+
+
+def _budgets(value: Any, problems: list[str]) -> dict[str, Decimal] | None:
+    """``{"OU path": monthly amount}``; every bad entry is reported, not just the first."""
+    if not isinstance(value, dict):
+        problems.append(
+            'budgets: expected an object of OU path to monthly amount, such as {"Data": 25000}, '
+            f"got {value!r}"
+        )
+        return None
+    budgets: dict[str, Decimal] = {}
+    bad = len(problems)
+    for ou, amount in value.items():
+        if (
+            not isinstance(ou, str)
+            or not ou.strip()
+            or ou != ou.strip()
+            or "//" in ou
+            or ou.endswith("/")
+        ):
+            problems.append(f"budgets: {ou!r} is not an OU path such as 'Engineering/Platform'")
+            continue
+        try:
+            if isinstance(amount, bool) or not isinstance(amount, int | float | str):
+                raise InvalidOperation
+            parsed = Decimal(str(amount))
+            if not parsed.is_finite() or parsed <= 0:
+                raise InvalidOperation
+        except InvalidOperation:
+            problems.append(f"budgets: {ou!r}: expected a positive monthly amount, got {amount!r}")
+            continue
+        budgets[ou] = parsed
+    return budgets if len(problems) == bad else None
 
 
 def load_config() -> FinopsConfig:

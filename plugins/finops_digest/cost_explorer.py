@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from finops_digest.cost_rows import CostDataError, CostRow, parse_amount
@@ -23,24 +24,72 @@ def build_request(
     end: date,
     metric: str,
     excluded_record_types: Sequence[str],
+    *,
+    group_by: Sequence[dict[str, str]] = GROUP_BY,
+    service: str | None = None,
 ) -> dict[str, Any]:
-    """A ``GetCostAndUsage`` request: DAILY over [start, end), by service and account, one OU's accounts."""
+    """A ``GetCostAndUsage`` request: DAILY over [start, end), by service and account (or
+    ``group_by``), for one OU's accounts (and one ``service`` when given)."""
     if not account_ids:
         raise ValueError("build_request needs at least one linked account")
-    accounts = {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}}
+    conditions: list[dict[str, Any]] = [
+        {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}}
+    ]
+    if service is not None:
+        conditions.append({"Dimensions": {"Key": "SERVICE", "Values": [service]}})
     if excluded_record_types:
         excluded = {"Dimensions": {"Key": "RECORD_TYPE", "Values": sorted(excluded_record_types)}}
-        cost_filter: dict[str, Any] = {"And": [accounts, {"Not": excluded}]}
-    else:
-        cost_filter = accounts
-    return {
+        conditions.append({"Not": excluded})
+    request = {
         # End is exclusive in Cost Explorer: [D, D+1) is exactly day D.
         "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
         "Granularity": "DAILY",
         "Metrics": [metric],
-        "GroupBy": list(GROUP_BY),
-        "Filter": cost_filter,
+        "Filter": conditions[0] if len(conditions) == 1 else {"And": conditions},
     }
+    if group_by:
+        request["GroupBy"] = list(group_by)
+    return request
+
+
+def day_total(
+    ce_client: Any,
+    *,
+    account_ids: Sequence[str],
+    day: date,
+    metric: str,
+    excluded_record_types: Sequence[str],
+) -> Decimal:
+    """Cost Explorer's own total for the accounts on ``day`` (one ungrouped request)."""
+    request = build_request(
+        account_ids, day, day + timedelta(days=1), metric, excluded_record_types, group_by=()
+    )
+    response = ce_client.get_cost_and_usage(**request)
+    results = _field(response, "ResultsByTime", "response")
+    return sum(
+        (
+            parse_amount(
+                _field(
+                    _field(_field(r, "Total", "ResultsByTime[]"), metric, "Total"), "Amount", metric
+                ),
+                f"Cost Explorer total on {day}",
+            )
+            for r in results
+        ),
+        Decimal(0),
+    )
+
+
+def pages(ce_client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every page of a ``GetCostAndUsage`` answer (there is no boto3 paginator for it)."""
+    request = dict(request)
+    while True:
+        response = ce_client.get_cost_and_usage(**request)
+        yield response
+        token = response.get("NextPageToken")
+        if not token:
+            return
+        request["NextPageToken"] = token
 
 
 def fetch_cost_rows(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from finops_digest.csv_safety import neutralize, restore
 from finops_digest.errors import FinopsError
 
 HEADER = ("BillingDate", "OU", "Service", "LinkedAccount", "DailyCost")
@@ -62,7 +63,8 @@ def parse_amount(text: str, where: str) -> Decimal:
 
 
 def to_csv(rows: Iterable[CostRow]) -> bytes:
-    """The CSV contract: exactly ``HEADER``, ISO dates, account ids as text, exact amounts."""
+    """The CSV contract: exactly ``HEADER``, ISO dates, account ids as text, exact amounts; text
+    cells that a spreadsheet would run as formulas are neutralised (``csv_safety``)."""
     buffer = io.StringIO(newline="")
     # RFC 4180 line ends: the writer then also quotes names holding a bare carriage return.
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -71,9 +73,9 @@ def to_csv(rows: Iterable[CostRow]) -> bytes:
         writer.writerow(
             (
                 row.billing_date.isoformat(),
-                row.ou,
-                row.service,
-                row.linked_account,
+                neutralize(row.ou),
+                neutralize(row.service),
+                neutralize(row.linked_account),
                 format_amount(row.daily_cost),
             )
         )
@@ -97,11 +99,8 @@ def from_csv(data: bytes, source: str) -> list[CostRow]:
             raise CostDataError(
                 f"{source} line {number}: BillingDate {day!r} is not a date"
             ) from exc
-        rows.append(
-            CostRow(
-                billing_date, ou, service, account, parse_amount(amount, f"{source} line {number}")
-            )
-        )
+        amount = parse_amount(amount, f"{source} line {number}")
+        rows.append(CostRow(billing_date, restore(ou), restore(service), restore(account), amount))
     return rows
 
 

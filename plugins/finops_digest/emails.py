@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gzip
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache
 from typing import Any
 
+from finops_digest.errors import FinopsError
 from finops_digest.resources import templates_dir
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+# SES SendRawEmail refuses messages over 10 MB (the whole MIME message, after base64 encoding).
+SES_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+# How long a pre-signed link to an attachment too big to mail stays valid (SigV4's maximum).
+LINK_EXPIRY_SECONDS = 7 * 24 * 3600
+
+
+class EmailTooLargeError(FinopsError):
+    """A message cannot be brought under SES's size limit."""
 
 
 def money(value: Decimal | float | str | None, currency: str = "USD") -> str:
@@ -69,8 +79,14 @@ def build_message(
     html: str,
     attachments: Sequence[tuple[str, bytes, str]] = (),
     headers: dict[str, str] | None = None,
+    inline_images: Sequence[tuple[str, bytes]] = (),
 ) -> bytes:
-    """A MIME message: text and HTML alternatives, plus ``(filename, data, mime type)`` attachments."""
+    """A MIME message: text and HTML alternatives, plus ``(filename, data, mime type)`` attachments.
+
+    ``inline_images`` are ``(content id, PNG bytes)`` shown by the HTML as ``<img src="cid:id">``:
+    they travel in a multipart/related with the HTML, so clients show them without fetching
+    anything and do not list them as attachments.
+    """
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(recipients)
@@ -81,10 +97,56 @@ def build_message(
         message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    if inline_images:
+        html_part = message.get_body(("html",))
+        for content_id, data in inline_images:
+            html_part.add_related(
+                data,
+                maintype="image",
+                subtype="png",
+                cid=f"<{content_id}>",
+                disposition="inline",
+                filename=f"{content_id.split('@', 1)[0]}.png",
+            )
     for filename, data, mime_type in attachments:
         maintype, subtype = mime_type.split("/", 1)
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message.as_bytes()
+
+
+def fit_to_limit(
+    build: Callable[[Sequence[tuple[str, bytes, str]], dict[str, Any]], bytes],
+    attachments: Sequence[tuple[str, bytes, str]],
+    link: Callable[[], str] | None = None,
+    limit: int = SES_MAX_MESSAGE_BYTES,
+) -> tuple[bytes, dict[str, Any]]:
+    """Build the message with its attachments as they are; if it exceeds ``limit``, with them
+    gzip-compressed; past that, with none and a link (``link()``, e.g. a pre-signed S3 URL).
+
+    ``build(attachments, delivery)`` renders the message; ``delivery`` (``{"mode": "attached" |
+    "gzip" | "link", "url"?}``) tells the templates how the files reach the reader.
+    """
+    delivery: dict[str, Any] = {"mode": "attached"}
+    message = build(attachments, delivery)
+    if len(message) <= limit:
+        return message, delivery
+    delivery = {"mode": "gzip"}
+    compressed = [
+        (f"{name}.gz", gzip.compress(data, mtime=0), "application/gzip")
+        for name, data, _ in attachments
+    ]
+    message = build(compressed, delivery)
+    if len(message) <= limit:
+        return message, delivery
+    if link is not None:
+        delivery = {"mode": "link", "url": link()}
+        message = build((), delivery)
+        if len(message) <= limit:
+            return message, delivery
+    raise EmailTooLargeError(
+        f"the message is {len(message):,} bytes with its attachments "
+        f"{'linked' if link else 'gzip-compressed'}; SES accepts at most {limit:,}"
+    )
 
 
 def send_raw(ses_client: Any, sender: str, recipients: Sequence[str], message: bytes) -> str:

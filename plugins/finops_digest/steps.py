@@ -13,30 +13,63 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-from finops_digest import archive, aws_clients, cost_explorer, emails, layout
+from finops_digest import (
+    anomaly_status,
+    archive,
+    aws_clients,
+    cost_explorer,
+    day_lock,
+    emails,
+    layout,
+)
+from finops_digest import budget_alerts as budget_alerts_state
+from finops_digest import delivery as delivery_record
 from finops_digest.anomalies import find_anomalies
+from finops_digest.aws_anomalies import mark_seen_by_aws
+from finops_digest.budgets import against_budgets, breaches, read_aws_budgets, resolve_budgets
 from finops_digest.catalog import (
     CatalogError,
     ensure_table,
     partition_totals_sql,
     read_partition_totals,
+    register_partition,
     require_crawler_target,
 )
 from finops_digest.config import FinopsConfig
-from finops_digest.cost_rows import consolidate as consolidate_rows
-from finops_digest.cost_rows import from_csv, to_csv, to_parquet, total
-from finops_digest.detection import HISTORY_DAYS, Thresholds
-from finops_digest.digest import digest_figures
+from finops_digest.consolidation import consolidate_parts
+from finops_digest.cost_rows import from_csv, to_csv
+from finops_digest.detection import HISTORY_DAYS
+from finops_digest.digest import budget_summary, digest_figures, ou_table
+from finops_digest.forecast import month_end_forecasts
+from finops_digest.forecast import rows_from_json as forecast_rows_from_json
+from finops_digest.forecast import rows_to_json as forecast_rows_to_json
 from finops_digest.history import load_history
+from finops_digest.lights import LIGHT_COLOURS, LIGHT_WORDS
 from finops_digest.organizations import walk_organization
+from finops_digest.usage_types import usage_type_drivers
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[str], Any]
 
 # The digest compares against the previous day and the month to date, so history covers a month.
 DIGEST_HISTORY_DAYS = 31
+# Totals from different systems must agree to the cent.
+CENT = Decimal("0.01")
+
+
+def lock_billing_day(day: date, config: FinopsConfig, client: ClientFactory, holder: str) -> None:
+    """Take the day's lock for this run (``day_lock``)."""
+    day_lock.acquire(client("s3"), config.archive_bucket, day, holder)
+
+
+def release_billing_day(
+    day: date, config: FinopsConfig, client: ClientFactory, holder: str
+) -> bool:
+    """Hand the day's lock back if this run holds it."""
+    return day_lock.release(client("s3"), config.archive_bucket, day, holder)
 
 
 def discover_ous(day: date, config: FinopsConfig, client: ClientFactory) -> list[str]:
@@ -84,28 +117,82 @@ def extract_costs(
     }
 
 
+def extract_costs_range(
+    start: date, end: date, config: FinopsConfig, client: ClientFactory, ou: str
+) -> list[dict[str, Any]]:
+    """Backfill option: one OU's costs for every day of [start, end) in ONE paged request.
+
+    Stages each day's part where ``extract_costs`` stages it (same bytes), so ``consolidate``
+    of any of those days reads them unchanged; uses the account-to-OU mapping staged for
+    ``start``. Cheaper than a request per day when an OU's daily groups fill less than a page
+    (Cost Explorer pages run across days); the same when every day fills many pages. Returns one
+    ``extract_costs``-style summary per day; the requests are counted on the first day's.
+    """
+    if end <= start:
+        raise ValueError(f"extract_costs_range needs start < end; got {start} .. {end}")
+    s3 = client("s3")
+    mapping_uri = _mapping_uri(start, config)
+    mapping = _read_json(s3, mapping_uri)
+    accounts = next((o["accounts"] for o in mapping["ous"] if o["name"] == ou), None)
+    if accounts is None:
+        raise KeyError(f"OU {ou!r} is not in the account-to-OU mapping {mapping_uri}")
+    rows, requests = cost_explorer.fetch_cost_rows(
+        client("ce"),
+        ou=ou,
+        account_ids=accounts,
+        start=start,
+        end=end,
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+        currency=config.currency,
+    )
+    by_day: dict[date, list] = {start + timedelta(days=n): [] for n in range((end - start).days)}
+    for row in rows:
+        if row.billing_date not in by_day:
+            raise ValueError(
+                f"Cost Explorer answered {row.billing_date} for OU {ou!r}; asked for {start} .. {end}"
+            )
+        by_day[row.billing_date].append(row)
+    summaries = []
+    for day, day_rows in by_day.items():
+        key = layout.staging_key(day, f"parts/{_slug(ou)}.csv")
+        _put_staging(s3, config.archive_bucket, key, to_csv(day_rows))
+        summaries.append(
+            {
+                "ou": ou,
+                "uri": layout.s3_uri(config.archive_bucket, key),
+                "rows": len(day_rows),
+                "requests": requests if day == start else 0,
+            }
+        )
+    return summaries
+
+
 def consolidate(
     day: date, config: FinopsConfig, client: ClientFactory, parts: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Merge the per-OU parts into the sorted CSV and its Parquet twin (staged for archiving)."""
+    """Merge the per-OU parts into the sorted CSV and its Parquet twin (staged for archiving).
+
+    Columnar (``consolidation``), byte for byte what the ``cost_rows`` functions write; the
+    parts are fetched one after another and only this day's rows are ever in memory.
+    """
     s3 = client("s3")
-    rows = []
-    for part in parts:
-        rows.extend(from_csv(_read(s3, part["uri"]), part["uri"]))
-    stray = {r.billing_date for r in rows} - {day}
-    if stray:
-        raise ValueError(f"staged parts hold costs of {sorted(stray)}; expected only {day}")
-    rows = consolidate_rows(rows)
+    result = consolidate_parts(
+        [part["uri"] for part in parts],
+        lambda uri: _read(s3, uri),
+        _provenance(day, config),
+        day=day,
+    )
     bucket = config.archive_bucket
     csv_key = layout.staging_key(day, layout.CSV_NAME)
     parquet_key = layout.staging_key(day, layout.PARQUET_NAME)
-    _put_staging(s3, bucket, csv_key, to_csv(rows))
-    _put_staging(s3, bucket, parquet_key, to_parquet(rows, _provenance(day, config)))
+    _put_staging(s3, bucket, csv_key, result.csv)
+    _put_staging(s3, bucket, parquet_key, result.parquet)
     return {
         "csv_uri": layout.s3_uri(bucket, csv_key),
         "parquet_uri": layout.s3_uri(bucket, parquet_key),
-        "rows": len(rows),
-        "total": str(total(rows)),
+        "rows": result.rows,
+        "total": result.total,
         "cost_explorer_requests": sum(p.get("requests", 0) for p in parts),
     }
 
@@ -150,8 +237,33 @@ def register_table(day: date, config: FinopsConfig, client: ClientFactory) -> st
     """Make sure the Glue table exists with typed partition keys, where the crawler looks."""
     glue = client("glue")
     location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")
-    require_crawler_target(glue, config.glue_crawler, location)
+    if config.catalog_strategy == "crawler":
+        require_crawler_target(glue, config.glue_crawler, location)
     return ensure_table(glue, config.glue_database, config.glue_table, location, config.cost_metric)
+
+
+# Seconds between GetCrawler polls while the crawler runs (a crawl on AWS takes about a minute).
+CRAWLER_POLL_SECONDS = 5
+
+
+def crawl_catalog(day: date, config: FinopsConfig, client: ClientFactory) -> dict[str, Any]:
+    """Make the day's partition queryable, per ``catalog_strategy``.
+
+    "crawler": start the Glue crawler over the Parquet prefix and wait until it is READY (the
+    provider's hook: its waiter fails on a FAILED or CANCELLED crawl). "partition_api": register
+    the day's partition with BatchCreatePartition (idempotent; no crawler run).
+    """
+    if config.catalog_strategy == "partition_api":
+        result = register_partition(client("glue"), config.glue_database, config.glue_table, day)
+        return {"strategy": "partition_api", "partition": result}
+    from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
+
+    hook = GlueCrawlerHook(aws_conn_id=aws_clients.AWS_CONN_ID)
+    hook.start_crawler(config.glue_crawler)
+    status = hook.wait_for_crawler_completion(
+        crawler_name=config.glue_crawler, poll_interval=CRAWLER_POLL_SECONDS
+    )
+    return {"strategy": "crawler", "crawler": config.glue_crawler, "status": status}
 
 
 def validate_in_athena(
@@ -171,18 +283,52 @@ def validate_in_athena(
         reason = athena.get_state_change_reason(query_id)
         raise CatalogError(f"Athena query {query_id} ended {state}: {reason}\n{sql}")
     rows, cost = read_partition_totals(athena.get_query_results(query_id))
-    expected_rows, expected_cost = consolidated["rows"], float(consolidated["total"])
+    mapping = _read_json(client("s3"), _mapping_uri(day, config))
+    accounts = [a for ou in mapping["ous"] for a in ou["accounts"]]
+    explorer = (
+        cost_explorer.day_total(
+            client("ce"),
+            account_ids=accounts,
+            day=day,
+            metric=config.cost_metric,
+            excluded_record_types=config.excluded_record_types,
+        )
+        if accounts
+        else Decimal(0)
+    )
+    consolidated_total = Decimal(consolidated["total"])
     problems = []
-    if rows != expected_rows:
-        problems.append(f"row count: Athena {rows}, consolidated {expected_rows}")
-    if round(cost, 2) != round(expected_cost, 2):
-        problems.append(f"cost sum: Athena {cost:.2f}, consolidated {expected_cost:.2f}")
+    if rows != consolidated["rows"]:
+        problems.append(f"row count: Athena {rows}, consolidated {consolidated['rows']}")
+    if abs(Decimal(str(cost)) - consolidated_total) > CENT:
+        problems.append(f"cost sum: Athena {cost:.2f}, consolidated {consolidated_total:.2f}")
+    if abs(explorer - consolidated_total) > CENT:
+        problems.append(
+            f"day total: Cost Explorer {explorer:.2f}, consolidated {consolidated_total:.2f}"
+        )
     if problems:
+        # The digest must never go out with numbers that failed the check: say so instead.
+        _send(
+            config,
+            client,
+            config.digest_recipients,
+            f"[FinOps] Data check failed for {day}: no digest today",
+            "data_check_failed",
+            {"billing_date": day, "problems": problems, "query_execution_id": query_id},
+            attachments=(),
+            kind="data-check-failed",
+            day=day,
+        )
         raise CatalogError(
-            f"Athena disagrees with the consolidated CSV for {day} (query {query_id}): "
+            f"the day's numbers disagree for {day} (Athena query {query_id}): "
             + "; ".join(problems)
         )
-    return {"query_execution_id": query_id, "rows": rows, "total": f"{cost:.2f}"}
+    return {
+        "query_execution_id": query_id,
+        "rows": rows,
+        "total": f"{cost:.2f}",
+        "cost_explorer_total": f"{explorer:.2f}",
+    }
 
 
 def detect_anomalies(
@@ -208,9 +354,38 @@ def detect_anomalies(
     )
     history_key = layout.staging_key(day, "history.csv")
     _put_staging(s3, config.archive_bucket, history_key, to_csv(history))
-    thresholds = Thresholds(min_impact=config.anomaly_min_impact, min_pct=config.anomaly_min_pct)
-    anomalies = find_anomalies(day, today, history, thresholds)
-    report = {"billing_date": day.isoformat(), "anomalies": anomalies, "history": stats}
+    anomalies = anomaly_status.classify(
+        find_anomalies(day, today, history, config.thresholds()),
+        day,
+        previous=_previous_anomalies(s3, day, config),
+        feedback=_expected_anomalies(s3, config),
+    )
+    accounts_of = {ou["name"]: ou["accounts"] for ou in mapping["ous"]}
+    ce = client("ce")
+    for anomaly in anomalies:
+        # Usage types cost one more request each: only for spikes that will page someone.
+        if anomaly["status"] == anomaly_status.NEW and anomaly["ou"] in accounts_of:
+            anomaly["usage_types"] = usage_type_drivers(
+                ce,
+                day=day,
+                account_ids=[d["account"] for d in anomaly["drivers"]]
+                or accounts_of[anomaly["ou"]],
+                service=anomaly["service"],
+                metric=config.cost_metric,
+                excluded_record_types=config.excluded_record_types,
+            )
+    if config.aws_anomaly_detection:
+        mark_seen_by_aws(ce, day, anomalies)
+    counts = {
+        status: sum(1 for a in anomalies if a["status"] == status)
+        for status in (anomaly_status.NEW, anomaly_status.STILL_ELEVATED, anomaly_status.EXPECTED)
+    }
+    report = {
+        "billing_date": day.isoformat(),
+        "anomalies": anomalies,
+        "counts": counts,
+        "history": stats,
+    }
     stored = archive.put_archived(
         s3,
         config.archive_bucket,
@@ -220,36 +395,79 @@ def detect_anomalies(
         metadata=_provenance(day, config),
     )
     return {
-        "count": len(anomalies),
+        "count": counts[anomaly_status.NEW],
+        "still_elevated": counts[anomaly_status.STILL_ELEVATED],
+        "expected": counts[anomaly_status.EXPECTED],
         "anomalies_uri": stored["uri"],
         "version_id": stored["version_id"],
         "history_uri": layout.s3_uri(config.archive_bucket, history_key),
     }
 
 
+def _previous_anomalies(s3: Any, day: date, config: FinopsConfig) -> list[dict[str, Any]] | None:
+    """The day before's findings, if that day is archived (a spike alerted then is not re-alerted)."""
+    key = layout.archive_key(day - timedelta(days=1), layout.ANOMALIES_NAME)
+    data = archive.get_if_exists(s3, config.archive_bucket, key)
+    return None if data is None else json.loads(data)["anomalies"]
+
+
+def _expected_anomalies(s3: Any, config: FinopsConfig) -> list[dict[str, Any]]:
+    """Planned spikes from the configuration and from the team's feedback file in the bucket."""
+    feedback = anomaly_status.parse_feedback(list(config.expected_anomalies), "expected_anomalies")
+    data = archive.get_if_exists(s3, config.archive_bucket, config.anomaly_feedback_key)
+    if data is not None:
+        uri = layout.s3_uri(config.archive_bucket, config.anomaly_feedback_key)
+        feedback += anomaly_status.parse_feedback(data, uri)
+    return feedback
+
+
 def send_anomaly_alert(
-    day: date, config: FinopsConfig, client: ClientFactory, detected: dict[str, Any]
+    day: date,
+    config: FinopsConfig,
+    client: ClientFactory,
+    detected: dict[str, Any],
+    forecast: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Email each spike (OU, service, expected, actual, impact, driving accounts) to the alert list."""
+    """Email each spike (OU, service, expected, actual, impact, driving accounts) and each OU newly
+    forecast over its budget to the alert list; remember the budget alerts (once per OU a month)."""
     s3 = client("s3")
-    anomalies = _read_json(s3, detected["anomalies_uri"])["anomalies"]
-    context = {"billing_date": day, "anomalies": anomalies, "currency": config.currency}
+    anomalies = [
+        a
+        for a in _read_json(s3, detected["anomalies_uri"])["anomalies"]
+        if a["status"] == anomaly_status.NEW
+    ]
+    budget_alerts = forecast_rows_from_json((forecast or {}).get("new_budget_breaches", []))
+    context = {
+        "billing_date": day,
+        "anomalies": anomalies,
+        "budget_alerts": budget_alerts,
+        "currency": config.currency,
+    }
     impact = sum(float(a["impact"]) for a in anomalies)
-    subject = (
-        f"[FinOps] {len(anomalies)} cost spike{'s' if len(anomalies) != 1 else ''} on {day}: "
-        f"{emails.signed_money(impact, config.currency)} above expected"
-    )
-    return _send(
+    parts = []
+    if anomalies or not budget_alerts:
+        parts.append(
+            f"{len(anomalies)} cost spike{'s' if len(anomalies) != 1 else ''} on {day}: "
+            f"{emails.signed_money(impact, config.currency)} above expected"
+        )
+    if budget_alerts:
+        ous = len(budget_alerts)
+        parts.append(f"{ous} OU{'s' if ous != 1 else ''} forecast over budget for {day:%B %Y}")
+    sent = _send(
         config,
         client,
         config.alert_recipients,
-        subject,
+        "[FinOps] " + "; ".join(parts),
         "anomaly_alert",
         context,
         attachments=(),
         kind="anomaly-alert",
         day=day,
     )
+    # Remembered only once the alert went out (or there was nobody to send it to): a failed send
+    # is retried and still alerts.
+    state = budget_alerts_state.record_alerts(s3, config.archive_bucket, day, budget_alerts)
+    return {**sent, "budget_alerts": len(budget_alerts), "budget_alert_state": state}
 
 
 def send_daily_digest(
@@ -259,25 +477,37 @@ def send_daily_digest(
     consolidated: dict[str, Any],
     archived: dict[str, Any],
     detected: dict[str, Any],
+    forecast: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The daily digest: KPIs, per-OU totals, top 10 lines, anomalies, and the CSV attached."""
+    """The daily digest: KPIs, per-OU table with budget lights, top 10 lines, top movers,
+    anomalies, two inline charts, and the CSV attached (gzip or a link when too big to mail)."""
+    from finops_digest import charts
+
     s3 = client("s3")
-    csv_bytes = _read(s3, archived["csv"]["uri"], archived["csv"]["version_id"])
-    today = from_csv(csv_bytes, archived["csv"]["uri"])
-    history = from_csv(_read(s3, detected["history_uri"]), detected["history_uri"])
-    anomalies = _read_json(s3, detected["anomalies_uri"])["anomalies"]
-    figures = digest_figures(day, today, history, anomalies)
-    context = {
-        **figures,
-        "currency": config.currency,
-        "cost_metric": config.cost_metric,
-        "archive": archived,
-    }
+    context, csv_bytes = _report_context(day, config, s3, archived, detected, forecast)
+    new = [a for a in context["anomalies"] if a.get("status", "new") == "new"]
+    over = context["budget_totals"]["lights"]["red"]
     subject = (
-        f"[FinOps] Daily cost digest {day}: {emails.money(figures['total'], config.currency)}"
-        + (f", {len(anomalies)} anomal{'ies' if len(anomalies) != 1 else 'y'}" if anomalies else "")
+        f"[FinOps] Daily cost digest {day}: {emails.money(context['total'], config.currency)}"
+        + (f", {len(new)} new anomal{'ies' if len(new) != 1 else 'y'}" if new else "")
+        + (f", {over} OU{'s' if over != 1 else ''} forecast over budget" if over else "")
     )
+    images = [("trend@finops-digest", charts.trend_png(context["trend"], config.currency))]
+    if context["ou_budgets"]:
+        images.append(
+            ("budget@finops-digest", charts.budget_png(context["ou_budgets"], config.currency))
+        )
+    context["images"] = {cid.split("@", 1)[0]: cid for cid, _ in images}
     attachment = (f"ou_breakdown_{day.isoformat()}.csv", csv_bytes, "text/csv")
+    bucket, key = layout.parse_s3_uri(archived["csv"]["uri"])
+
+    def link() -> str:
+        return s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": key, "VersionId": archived["csv"]["version_id"]},
+            ExpiresIn=emails.LINK_EXPIRY_SECONDS,
+        )
+
     return _send(
         config,
         client,
@@ -288,6 +518,8 @@ def send_daily_digest(
         attachments=(attachment,),
         kind="daily-digest",
         day=day,
+        inline_images=tuple(images),
+        link=link,
     )
 
 
@@ -302,22 +534,54 @@ def _send(
     attachments: tuple[tuple[str, bytes, str], ...],
     kind: str,
     day: date,
+    inline_images: tuple[tuple[str, bytes], ...] = (),
+    link: Callable[[], str] | None = None,
 ) -> dict[str, Any]:
+    """Render and send one email through SES; attachments shrink (gzip, then ``link``) to fit
+    SES's size limit."""
     if not recipients:
         log.warning("No recipients configured for the %s of %s: nothing sent", kind, day)
         return {"sent": False, "recipients": 0}
-    message = emails.build_message(
-        sender=config.ses_sender,
-        recipients=recipients,
-        subject=subject,
-        text=emails.render(f"{template}.txt.j2", **context),
-        html=emails.render(f"{template}.html.j2", **context),
-        attachments=attachments,
-        headers={"X-FinOps-Billing-Date": day.isoformat(), "X-FinOps-Kind": kind},
-    )
+    s3 = client("s3")
+    # A re-run (of the task or the whole day) must not mail anyone twice for the same day.
+    done = delivery_record.already_sent(s3, config.archive_bucket, day, kind)
+    recipients = tuple(r for r in recipients if r not in done)
+    if not recipients:
+        log.info("The %s of %s already went to every recipient: not sent again", kind, day)
+        return {"sent": False, "recipients": 0, "already_sent": len(done)}
+
+    def build(attached: Any, delivery: dict[str, Any]) -> bytes:
+        rendered = {**context, "delivery": delivery}
+        return emails.build_message(
+            sender=config.ses_sender,
+            recipients=recipients,
+            subject=subject,
+            text=emails.render(f"{template}.txt.j2", **rendered),
+            html=emails.render(f"{template}.html.j2", **rendered),
+            attachments=attached,
+            headers={"X-FinOps-Billing-Date": day.isoformat(), "X-FinOps-Kind": kind},
+            inline_images=inline_images,
+        )
+
+    message, delivery = emails.fit_to_limit(build, attachments, link)
     message_id = emails.send_raw(client("ses"), config.ses_sender, recipients, message)
-    log.info("Sent %s for %s to %d recipient(s): %s", kind, day, len(recipients), message_id)
-    return {"sent": True, "recipients": len(recipients), "message_id": message_id}
+    delivery_record.record_sent(s3, config.archive_bucket, day, kind, list(recipients), message_id)
+    log.info(
+        "Sent %s for %s to %d recipient(s), %d bytes, files %s: %s",
+        kind,
+        day,
+        len(recipients),
+        len(message),
+        delivery["mode"],
+        message_id,
+    )
+    return {
+        "sent": True,
+        "recipients": len(recipients),
+        "message_id": message_id,
+        "bytes": len(message),
+        "attachments": delivery["mode"],
+    }
 
 
 def _provenance(day: date, config: FinopsConfig) -> dict[str, str]:
@@ -351,3 +615,147 @@ def _read(s3: Any, uri: str, version_id: str | None = None) -> bytes:
 
 def _read_json(s3: Any, uri: str) -> dict[str, Any]:
     return json.loads(_read(s3, uri))
+
+
+FORECAST_NAME = "forecast.json"
+
+
+def forecast_month_end(
+    day: date,
+    config: FinopsConfig,
+    client: ClientFactory,
+    consolidated: dict[str, Any],
+    detected: dict[str, Any],
+) -> dict[str, Any]:
+    """Month-end forecast per OU (actuals so far + Cost Explorer's forecast of the rest, run-rate
+    when it cannot), budgets and traffic lights; archived as forecast.json beside the CSV.
+
+    Returns the totals, the light counts and the OUs newly forecast over budget this month (the
+    alert branch's input)."""
+    s3 = client("s3")
+    today = from_csv(_read(s3, consolidated["csv_uri"]), consolidated["csv_uri"])
+    history = from_csv(_read(s3, detected["history_uri"]), detected["history_uri"])
+    mapping = _read_json(s3, _mapping_uri(day, config))
+    forecasts = month_end_forecasts(
+        day,
+        mapping["ous"],
+        [*[r for r in history if r.billing_date < day], *today],
+        client("ce"),
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+        currency=config.currency,
+    )
+    from_aws = {}
+    if config.budgets_from_aws:
+        account_id = client("sts").get_caller_identity()["Account"]
+        from_aws = read_aws_budgets(client("budgets"), account_id, config.currency)
+    rows = against_budgets(forecasts, resolve_budgets(config.budgets, from_aws))
+    state = budget_alerts_state.read_state(s3, config.archive_bucket, day)
+    new = budget_alerts_state.new_breaches(breaches(rows), state, day)
+    totals = budget_summary(rows)
+    document = {
+        "billing_date": day.isoformat(),
+        "ous": forecast_rows_to_json(rows),
+        "already_alerted": sorted(state["alerted"]),
+        "new_budget_breaches": new,
+    }
+    stored = archive.put_archived(
+        s3,
+        config.archive_bucket,
+        layout.archive_key(day, FORECAST_NAME),
+        json.dumps(document, indent=1).encode(),
+        content_type="application/json",
+        metadata=_provenance(day, config),
+    )
+    by_ou = {row["ou"]: row for row in rows}
+    return {
+        "forecast_uri": stored["uri"],
+        "version_id": stored["version_id"],
+        "forecast": str(totals["forecast"]),
+        "budget": None if totals["budget"] is None else str(totals["budget"]),
+        "methods": totals["methods"],
+        "lights": totals["lights"],
+        "new_budget_breaches": forecast_rows_to_json([by_ou[ou] for ou in new]),
+    }
+
+
+def send_executive_snapshot(
+    day: date,
+    config: FinopsConfig,
+    client: ClientFactory,
+    archived: dict[str, Any],
+    detected: dict[str, Any],
+    forecast: dict[str, Any],
+) -> dict[str, Any]:
+    """The executive snapshot PDF: archived beside the CSV (a new version per run), then mailed
+    to the executive recipients."""
+    from finops_digest.snapshot_pdf import SNAPSHOT_NAME, render_snapshot
+
+    s3 = client("s3")
+    context, _ = _report_context(day, config, s3, archived, detected, forecast)
+    pdf = render_snapshot(context)
+    stored = archive.put_archived(
+        s3,
+        config.archive_bucket,
+        layout.archive_key(day, SNAPSHOT_NAME),
+        pdf,
+        content_type="application/pdf",
+        metadata=_provenance(day, config),
+    )
+    context["snapshot"] = stored
+    totals = context["budget_totals"]
+    subject = (
+        f"[FinOps] Executive cost snapshot {day}: month-end forecast "
+        f"{emails.money(totals['forecast'], config.currency)}"
+        + (
+            f" vs budget {emails.money(totals['budget'], config.currency)}"
+            if totals["budget"] is not None
+            else ""
+        )
+    )
+    sent = _send(
+        config,
+        client,
+        config.executive_recipients,
+        subject,
+        "executive_snapshot",
+        context,
+        attachments=((f"executive_snapshot_{day.isoformat()}.pdf", pdf, "application/pdf"),),
+        kind="executive-snapshot",
+        day=day,
+    )
+    return {**sent, "pdf": stored}
+
+
+def _report_context(
+    day: date,
+    config: FinopsConfig,
+    s3: Any,
+    archived: dict[str, Any],
+    detected: dict[str, Any],
+    forecast: dict[str, Any] | None,
+) -> tuple[dict[str, Any], bytes]:
+    """What the digest and the snapshot show: the figures of the archived CSV (the exact version
+    this run archived), its history, the anomalies and the forecast against budgets."""
+    csv_bytes = _read(s3, archived["csv"]["uri"], archived["csv"]["version_id"])
+    today = from_csv(csv_bytes, archived["csv"]["uri"])
+    history = from_csv(_read(s3, detected["history_uri"]), detected["history_uri"])
+    anomalies = _read_json(s3, detected["anomalies_uri"])["anomalies"]
+    rows = []
+    if forecast:
+        document = _read(s3, forecast["forecast_uri"], forecast.get("version_id"))
+        rows = forecast_rows_from_json(json.loads(document)["ous"])
+        rows.sort(key=lambda r: (-r["forecast"], r["ou"]))
+    figures = digest_figures(day, today, history, anomalies)
+    return {
+        **figures,
+        "ou_table": ou_table(figures["ous"], rows),
+        "ou_budgets": rows,
+        "light_words": LIGHT_WORDS,
+        "light_colours": LIGHT_COLOURS,
+        "budget_totals": budget_summary(rows),
+        "currency": config.currency,
+        "cost_metric": config.cost_metric,
+        "excluded_record_types": config.excluded_record_types,
+        "archive": archived,
+    }, csv_bytes

@@ -97,7 +97,9 @@ def test_unversioned_bucket_is_refused_then_the_rerun_completes(
 def test_a_crawler_that_does_not_crawl_the_archive_is_refused_before_crawling(
     sandbox, airflow_db, config_env, finops_config
 ):
-    config_env({**finops_config, "archive_bucket": "finops-elsewhere"})
+    config_env(
+        {**finops_config, "archive_bucket": "finops-elsewhere", "catalog_strategy": "crawler"}
+    )
     aws_client("s3").create_bucket(Bucket="finops-elsewhere")
     aws_client("s3").put_bucket_versioning(
         Bucket="finops-elsewhere", VersioningConfiguration={"Status": "Enabled"}
@@ -145,3 +147,33 @@ def test_endless_throttling_fails_after_bounded_retries_naming_the_call(sandbox)
             )
     finally:
         sandbox.reset_faults()
+
+
+def test_numbers_that_fail_the_quality_gate_hold_the_digest_back_and_say_why(
+    sandbox, airflow_db, config_env, finops_config, aws
+):
+    from decimal import Decimal
+
+    from finops_digest.cost_rows import CostRow, to_parquet
+
+    config_env(finops_config)
+    # A stray file in the day's partition: Athena would count its rows too.
+    stray = to_parquet(
+        [CostRow(date(2025, 8, 5), "Data", "Stray", "000000000000", Decimal("1"))], {}
+    )
+    aws("s3").put_object(
+        Bucket=finops_config["archive_bucket"],
+        Key="parquet/ou_breakdown/year=2025/month=08/day=05/stray.parquet",
+        Body=stray,
+    )
+    dag_run = run_dag(date(2025, 8, 5))
+    states = task_states(dag_run)
+    assert states["validate_in_athena"] == "failed"
+    assert states["send_daily_digest"] == "upstream_failed"
+    messages = [
+        email.message_from_bytes(m, policy=email.policy.default) for m in sandbox.sent_emails()
+    ]
+    of_the_day = [m for m in messages if m["X-FinOps-Billing-Date"] == "2025-08-05"]
+    assert [m["X-FinOps-Kind"] for m in of_the_day] == ["data-check-failed"]
+    text = of_the_day[0].get_body(("plain",)).get_content()
+    assert "row count: Athena" in text and "no digest today" in of_the_day[0]["Subject"]

@@ -1,0 +1,193 @@
+"""Cost Explorer requests per run, measured on the sandbox, next to the design's minimum.
+
+    python benchmarks/bench_requests.py --size 50,2000,150 --day 2025-09-14 --days 30 [--measure-backfill]
+
+Prints one JSON object. Each figure is ``GetCostAndUsage`` calls counted by the sandbox while the
+library's own step functions run (``steps.discover_ous`` + ``steps.extract_costs`` per OU, as the
+DAG's tasks call them; ``steps.extract_costs_range`` for the range option; ``history.load_history``
+with an empty archive, as ``detect_anomalies`` does on a first run).
+
+The minimum the design allows: a request per OU and day, plus one per extra page, that is
+``max(1, ceil(groups / page_size))`` with groups = (service, account) pairs of the OU that day;
+for one request over a range, ``ceil(sum of the days' groups / page_size)`` (the sandbox, like
+AWS, pages across days; an empty day still takes one slot). Groups come from the synthetic
+organisation, independently of our code: every service an account uses bills every day.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULT_MARK = "BENCH-RESULT"  # prefixes the JSON line bench.py reads (Airflow logs to stdout)
+for path in (ROOT, ROOT / "plugins"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+import boto3  # noqa: E402
+
+from finops_digest import layout, steps  # noqa: E402
+from finops_digest.config import parse_config  # noqa: E402
+from finops_digest.detection import HISTORY_DAYS  # noqa: E402
+from finops_digest.history import load_history  # noqa: E402
+from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
+from sandbox.organization import HISTORY_START, Organization  # noqa: E402
+from scripts.local_env import aws_env, pipeline_config  # noqa: E402
+
+HISTORY_WINDOW = max(HISTORY_DAYS, steps.DIGEST_HISTORY_DAYS)
+
+
+def groups_per_ou(org: Organization, root_name: str = "Root") -> dict[str, int]:
+    """(service, account) pairs a day per OU name (OU path; accounts under the root: Root)."""
+    groups: dict[str, int] = {}
+    for account in org.accounts:
+        ou = org.ou_path_of(account.id) or root_name
+        groups[ou] = groups.get(ou, 0) + len(org.services_of(account.id))
+    return groups
+
+
+def minimum_per_day(groups: dict[str, int], days: list[date], page: int) -> int:
+    """A request per OU and day, plus its extra pages."""
+    return sum(
+        max(1, math.ceil(g / page)) if d >= HISTORY_START else 1
+        for d in days
+        for g in groups.values()
+    )
+
+
+def minimum_range(groups: dict[str, int], days: list[date], page: int) -> int:
+    """One paged request per OU over all the days."""
+    return sum(
+        max(1, math.ceil(sum(g if d >= HISTORY_START else 1 for d in days) / page))
+        for g in groups.values()
+    )
+
+
+def span(start: date, count: int) -> list[date]:
+    return [start + timedelta(days=n) for n in range(count)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="50,2000,150", help="OUS,ACCOUNTS,SERVICES")
+    parser.add_argument("--day", type=date.fromisoformat, default=date(2025, 9, 14))
+    parser.add_argument("--days", type=int, default=30, help="backfill length")
+    parser.add_argument("--page-size", type=int, default=25)
+    parser.add_argument(
+        "--measure-backfill",
+        action="store_true",
+        help="also request the backfill (both strategies) and the first-run history",
+    )
+    args = parser.parse_args(argv)
+    ous, accounts, services = (int(x) for x in args.size.split(","))
+    org = Organization.synthetic(ous=ous, accounts=accounts, services=services)
+    groups = {ou: g for ou, g in groups_per_ou(org).items() if g}
+    backfill = span(args.day - timedelta(days=args.days - 1), args.days)
+    result: dict = {
+        "size": args.size,
+        "ous_with_accounts": len(groups),
+        "page_size": args.page_size,
+        "groups_per_day": sum(groups.values()),
+        "minimum": {
+            "day": minimum_per_day(groups, [args.day], args.page_size),
+            "backfill_per_day": minimum_per_day(groups, backfill, args.page_size),
+            "backfill_range": minimum_range(groups, backfill, args.page_size),
+            "history_first_run": minimum_range(
+                groups,
+                span(args.day - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW),
+                args.page_size,
+            ),
+            # A fresh archive backfilled oldest first: day k finds k of its window archived.
+            "history_fresh_backfill": sum(
+                minimum_range(
+                    groups,
+                    span(d - timedelta(days=HISTORY_WINDOW), max(0, HISTORY_WINDOW - k)),
+                    args.page_size,
+                )
+                for k, d in enumerate(backfill)
+                if HISTORY_WINDOW - k > 0
+            ),
+        },
+        "measured": {},
+        "history_window_days": HISTORY_WINDOW,
+    }
+    with Sandbox.start(organization=org, page_size=args.page_size) as sandbox:
+        os.environ.update(aws_env(sandbox.endpoint_url))
+        config = parse_config(pipeline_config(SANDBOX_DEFAULTS))
+
+        def client(name: str):
+            return boto3.client(name, endpoint_url=sandbox.endpoint_url)
+
+        def measured(work) -> dict:
+            before, started = sandbox.calls("GetCostAndUsage"), time.perf_counter()
+            work()
+            return {
+                "requests": sandbox.calls("GetCostAndUsage") - before,
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+
+        def per_day(days: list[date]) -> None:
+            for day in days:
+                for ou in steps.discover_ous(day, config, client):
+                    steps.extract_costs(day, config, client, ou)
+
+        result["measured"]["day"] = measured(lambda: per_day([args.day]))
+        if args.measure_backfill:
+            result["measured"]["backfill_per_day"] = measured(lambda: per_day(backfill))
+            s3 = client("s3")
+            staged = _staged_parts(s3, config.archive_bucket, backfill)
+
+            def by_range() -> None:
+                for ou in steps.discover_ous(backfill[0], config, client):
+                    steps.extract_costs_range(
+                        backfill[0], backfill[-1] + timedelta(days=1), config, client, ou
+                    )
+
+            result["measured"]["backfill_range"] = measured(by_range)
+            result["range_parts_identical"] = staged == _staged_parts(
+                s3, config.archive_bucket, backfill
+            )
+            mapping = json.loads(
+                s3.get_object(
+                    Bucket=config.archive_bucket,
+                    Key=layout.staging_key(args.day, layout.MAPPING_NAME),
+                )["Body"].read()
+            )
+            result["measured"]["history_first_run"] = measured(
+                lambda: load_history(
+                    s3,
+                    client("ce"),
+                    bucket=config.archive_bucket,
+                    days=span(args.day - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW),
+                    ous=mapping["ous"],
+                    metric=config.cost_metric,
+                    excluded_record_types=config.excluded_record_types,
+                    currency=config.currency,
+                )
+            )
+    print(RESULT_MARK, json.dumps(result), flush=True)
+    return 0
+
+
+def _staged_parts(s3, bucket: str, days: list[date]) -> dict[str, bytes]:
+    """Every staged per-OU part of the days, by key."""
+    parts = {}
+    listing = s3.get_paginator("list_objects_v2")
+    for day in days:
+        prefix = layout.staging_key(day, "parts/")
+        for page in listing.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                parts[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return parts
+
+
+if __name__ == "__main__":
+    sys.exit(main())

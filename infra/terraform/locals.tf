@@ -1,0 +1,10 @@
+locals {
+  account_id            = data.aws_caller_identity.current.account_id
+  partition             = data.aws_partition.current.partition
+  ses_identity          = var.ses_identity != "" ? var.ses_identity : var.ses_sender
+  management_account_id = var.organization_management_account_id != "" ? var.organization_management_account_id : local.account_id
+  # The crawler's target and the Glue table's location (plugins/finops_digest/layout.py).
+  parquet_prefix         = "parquet/ou_breakdown/"
+  athena_results_prefix  = "athena-results/"
+  athena_output_location = "s3://${var.archive_bucket}/${local.athena_results_prefix}"
+}

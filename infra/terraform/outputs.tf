@@ -1,0 +1,27 @@
+output "finops_config" {
+  description = "The finops_config Airflow Variable for these resources (add recipients, then store it as the Variable or in Secrets Manager)."
+  value = jsonencode({
+    archive_bucket         = aws_s3_bucket.archive.id
+    glue_database          = aws_glue_catalog_database.finops.name
+    glue_table             = var.glue_table
+    glue_crawler           = aws_glue_crawler.ou_breakdown.name
+    athena_workgroup       = aws_athena_workgroup.finops.name
+    athena_output_location = local.athena_output_location
+    ses_sender             = var.ses_sender
+  })
+}
+
+output "mwaa_execution_role_arn" {
+  description = "Execution role to give the MWAA environment."
+  value       = aws_iam_role.mwaa_execution.arn
+}
+
+output "archive_kms_key_arn" {
+  description = "Key of the archive and Athena results (analysts' roles need kms:Decrypt on it)."
+  value       = aws_kms_key.archive.arn
+}
+
+output "ses_dkim_tokens" {
+  description = "DKIM CNAME tokens to publish when ses_identity is a domain."
+  value       = aws_sesv2_email_identity.sender.dkim_signing_attributes[0].tokens
+}

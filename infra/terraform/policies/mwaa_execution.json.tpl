@@ -1,0 +1,104 @@
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "ArchiveBucket",
+      "Effect": "Allow",
+      "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"],
+      "Resource": "arn:${partition}:s3:::${archive_bucket}"
+    },
+    {
+      "Sid": "ArchiveObjectsAddVersionsAndRead",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts"
+      ],
+      "Resource": "arn:${partition}:s3:::${archive_bucket}/*"
+    },
+    {
+      "Sid": "ArchiveKey",
+      "Effect": "Allow",
+      "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+      "Resource": "${kms_key_arn}"
+    },
+    {
+      "Sid": "CostExplorerHasNoResourceLevelPermissions",
+      "Effect": "Allow",
+      "Action": ["ce:GetCostAndUsage", "ce:GetCostForecast", "ce:GetAnomalies"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "OrganizationsListRootsHasNoResourceLevelPermissions",
+      "Effect": "Allow",
+      "Action": ["organizations:ListRoots"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "OrganizationsTree",
+      "Effect": "Allow",
+      "Action": [
+        "organizations:ListOrganizationalUnitsForParent",
+        "organizations:ListAccountsForParent"
+      ],
+      "Resource": [
+        "arn:${partition}:organizations::${management_account_id}:root/o-*/r-*",
+        "arn:${partition}:organizations::${management_account_id}:ou/o-*/ou-*"
+      ]
+    },
+    {
+      "Sid": "CatalogTheTable",
+      "Effect": "Allow",
+      "Action": [
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:CreateTable",
+        "glue:GetPartition",
+        "glue:GetPartitions",
+        "glue:BatchCreatePartition"
+      ],
+      "Resource": [
+        "arn:${partition}:glue:${region}:${account_id}:catalog",
+        "arn:${partition}:glue:${region}:${account_id}:database/${glue_database}",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_table}"
+      ]
+    },
+    {
+      "Sid": "RunTheCrawler",
+      "Effect": "Allow",
+      "Action": ["glue:GetCrawler", "glue:StartCrawler"],
+      "Resource": "arn:${partition}:glue:${region}:${account_id}:crawler/${glue_crawler}"
+    },
+    {
+      "Sid": "CrawlerMetricsHasNoResourceLevelPermissions",
+      "Effect": "Allow",
+      "Action": ["glue:GetCrawlerMetrics"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "QueryInTheWorkgroup",
+      "Effect": "Allow",
+      "Action": [
+        "athena:StartQueryExecution",
+        "athena:GetQueryExecution",
+        "athena:GetQueryResults"
+      ],
+      "Resource": "arn:${partition}:athena:${region}:${account_id}:workgroup/${athena_workgroup}"
+    },
+    {
+      "Sid": "SendAsTheSender",
+      "Effect": "Allow",
+      "Action": ["ses:SendRawEmail"],
+      "Resource": "arn:${partition}:ses:${region}:${account_id}:identity/${ses_identity}"
+    },
+    {
+      "Sid": "ReadBudgets",
+      "Effect": "Allow",
+      "Action": ["budgets:ViewBudget"],
+      "Resource": "arn:${partition}:budgets::${management_account_id}:budget/*"
+    }
+  ]
+}

@@ -1,0 +1,61 @@
+"""Remember which OUs were alerted for a budget breach, so each is alerted once per month.
+
+The memory is one small JSON object per month in the archive bucket, rewritten as a new version
+each time (the bucket is versioned, nothing is deleted): ``state/budget-alerts/YYYY-MM.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from finops_digest import archive
+
+STATE_PREFIX = "state/budget-alerts"
+
+
+def state_key(day: date) -> str:
+    """The month's alert memory: ``state/budget-alerts/2025-09.json``."""
+    return f"{STATE_PREFIX}/{day:%Y-%m}.json"
+
+
+def read_state(s3_client: Any, bucket: str, day: date) -> dict[str, Any]:
+    """``{"month": "YYYY-MM", "alerted": {OU: {"billing_date", "forecast", "budget"}}}``."""
+    body = archive.get_if_exists(s3_client, bucket, state_key(day))
+    state = json.loads(body) if body else {}
+    return {"month": f"{day:%Y-%m}", "alerted": dict(state.get("alerted", {}))}
+
+
+def new_breaches(breaching: list[str], state: dict[str, Any], day: date) -> list[str]:
+    """The breaching OUs not alerted yet this month. A re-run of the day that alerted them does
+    not alert again either: the memory says they were alerted (on that very day)."""
+    if state.get("month") != f"{day:%Y-%m}":
+        raise ValueError(f"alert state of {state.get('month')} used for {day}")
+    return [ou for ou in breaching if ou not in state["alerted"]]
+
+
+def record_alerts(
+    s3_client: Any, bucket: str, day: date, alerted: list[dict[str, Any]]
+) -> dict[str, str] | None:
+    """Add the OUs just alerted to the month's memory (a new version); None when nothing to add."""
+    if not alerted:
+        return None
+    state = read_state(s3_client, bucket, day)
+    for alert in alerted:
+        state["alerted"].setdefault(
+            alert["ou"],
+            {
+                "billing_date": day.isoformat(),
+                "forecast": str(alert["forecast"]),
+                "budget": str(alert["budget"]),
+            },
+        )
+    return archive.put_archived(
+        s3_client,
+        bucket,
+        state_key(day),
+        json.dumps(state, indent=1, sort_keys=True).encode(),
+        content_type="application/json",
+        metadata={"month": state["month"]},
+    )

@@ -1,0 +1,73 @@
+"""One run at a time per billing day: a lock object in the archive bucket, taken and handed back
+with S3 conditional writes (never deleted, so its history shows who processed the day when)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from finops_digest.layout import s3_uri
+
+LOCK_PREFIX = "state/locks"
+
+
+class DayLockedError(RuntimeError):
+    """Another run is processing the same billing day (retried: that run may finish soon)."""
+
+
+def lock_key(day: date) -> str:
+    """``state/locks/billing_date=YYYY-MM-DD.json``."""
+    return f"{LOCK_PREFIX}/billing_date={day.isoformat()}.json"
+
+
+def acquire(s3_client: Any, bucket: str, day: date, holder: str) -> None:
+    """Take the day's lock for ``holder`` (an Airflow run id); a retry of the same run may re-take it.
+
+    Raises DayLockedError naming the run that holds it.
+    """
+    key = lock_key(day)
+    body = json.dumps({"held": True, "holder": holder}).encode()
+    try:
+        current = s3_client.get_object(Bucket=bucket, Key=key)
+    except s3_client.exceptions.NoSuchKey:
+        _conditional_put(s3_client, bucket, key, body, day, IfNoneMatch="*")
+        return
+    record = json.loads(current["Body"].read())
+    if record.get("held") and record.get("holder") != holder:
+        raise DayLockedError(
+            f"billing day {day} is being processed by run {record.get('holder')!r} "
+            f"(lock {s3_uri(bucket, key)}); this run waits for it through its retries. If that run "
+            'died, clear its release_billing_day task or write {"held": false} to the lock.'
+        )
+    _conditional_put(s3_client, bucket, key, body, day, IfMatch=current["ETag"])
+
+
+def release(s3_client: Any, bucket: str, day: date, holder: str) -> bool:
+    """Hand the lock back if ``holder`` has it; returns whether it did."""
+    key = lock_key(day)
+    try:
+        current = s3_client.get_object(Bucket=bucket, Key=key)
+    except s3_client.exceptions.NoSuchKey:
+        return False
+    record = json.loads(current["Body"].read())
+    if not record.get("held") or record.get("holder") != holder:
+        return False
+    body = json.dumps({"held": False, "holder": holder}).encode()
+    _conditional_put(s3_client, bucket, key, body, day, IfMatch=current["ETag"])
+    return True
+
+
+def _conditional_put(
+    s3_client: Any, bucket: str, key: str, body: bytes, day: date, **condition
+) -> None:
+    try:
+        s3_client.put_object(Bucket=bucket, Key=key, Body=body, **condition)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+            raise DayLockedError(
+                f"another run took the lock of billing day {day} at the same moment"
+            ) from exc
+        raise

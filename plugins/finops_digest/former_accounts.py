@@ -1,0 +1,80 @@
+"""Accounts with costs that are no longer in the organisation tree (closed, removed, left):
+their costs are reported under their last known OU, or a named pseudo-OU, never dropped."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from finops_digest import archive, layout
+from finops_digest.cost_explorer import pages
+
+log = logging.getLogger(__name__)
+
+UNATTRIBUTED_OU = "Unattributed"
+NOT_IN_ORGANIZATION = "NOT_IN_ORGANIZATION"
+# How far back the archived mappings are searched for an account's last OU.
+LOOKBACK_DAYS = 35
+LINKED_ACCOUNT = ({"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},)
+
+
+def accounts_with_costs(
+    ce_client: Any, *, start: date, end: date, metric: str, excluded_record_types: Sequence[str]
+) -> set[str]:
+    """Every linked account with a non-zero cost in [start, end), whatever the tree says."""
+    request = {
+        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+        "Granularity": "DAILY",
+        "Metrics": [metric],
+        "GroupBy": list(LINKED_ACCOUNT),
+    }
+    if excluded_record_types:
+        excluded = {"Dimensions": {"Key": "RECORD_TYPE", "Values": sorted(excluded_record_types)}}
+        request["Filter"] = {"Not": excluded}
+    found = set()
+    for response in pages(ce_client, request):
+        for result in response.get("ResultsByTime", []):
+            for group in result.get("Groups", []):
+                if float(group["Metrics"][metric]["Amount"]) != 0:
+                    found.add(group["Keys"][0])
+    return found
+
+
+def attribute_former_accounts(
+    s3_client: Any, bucket: str, day: date, organization: dict[str, Any], former: set[str]
+) -> None:
+    """Add ``former`` accounts to ``organization`` under their last archived OU (or Unattributed)."""
+    remaining = set(former)
+    last_known: dict[str, dict[str, str]] = {}
+    for back in range(1, LOOKBACK_DAYS + 1):
+        if not remaining:
+            break
+        key = layout.archive_key(day - timedelta(days=back), layout.MAPPING_NAME)
+        data = archive.get_if_exists(s3_client, bucket, key)
+        if data is None:
+            continue
+        accounts = json.loads(data)["accounts"]
+        for account in list(remaining):
+            if account in accounts:
+                last_known[account] = accounts[account]
+                remaining.discard(account)
+    ous = {ou["name"]: ou for ou in organization["ous"]}
+    for account in sorted(former):
+        known = last_known.get(account, {})
+        ou = known.get("ou", UNATTRIBUTED_OU)
+        if ou not in ous:
+            ous[ou] = {"id": "", "name": ou, "accounts": []}
+            organization["ous"].append(ous[ou])
+        ous[ou]["accounts"] = sorted([*ous[ou]["accounts"], account])
+        organization["accounts"][account] = {
+            "name": known.get("name", ""),
+            "status": NOT_IN_ORGANIZATION,
+            "ou": ou,
+        }
+        log.warning(
+            "Account %s has costs but is not in the organisation: reported under %s", account, ou
+        )
+    organization["ous"].sort(key=lambda o: o["name"])

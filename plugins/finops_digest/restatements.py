@@ -1,0 +1,90 @@
+"""Cost Explorer restates recent days (late usage, Savings Plans amortisation): re-archive a day
+whose numbers changed, attributed with that day's own account-to-OU mapping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+from finops_digest import archive, layout
+from finops_digest.cost_rows import CostRow, consolidate, from_csv, to_csv, to_parquet, total
+
+log = logging.getLogger(__name__)
+
+
+def restate_days(
+    s3_client: Any,
+    bucket: str,
+    day: date,
+    days: int,
+    rows: Iterable[CostRow],
+    metadata: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Compare the re-pulled rows of the ``days`` days before ``day`` with their archived CSV.
+
+    A changed day gets new versions of its CSV and Parquet (the old ones stay); an unchanged day,
+    or one never archived (its own run will), is left alone. Returns one entry per restated day:
+    ``{"billing_date", "previous_total", "total", "delta", "csv_version_id", "parquet_version_id"}``.
+    """
+    by_day: dict[date, list[CostRow]] = defaultdict(list)
+    for row in rows:
+        by_day[row.billing_date].append(row)
+    restated = []
+    for earlier in (day - timedelta(days=n) for n in range(days, 0, -1)):
+        archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
+        if archived is None:
+            continue
+        attributed = _attribute(s3_client, bucket, earlier, by_day.get(earlier, []))
+        fresh = consolidate(attributed)
+        fresh_csv = to_csv(fresh)
+        if fresh_csv == archived:
+            continue
+        before = total(from_csv(archived, layout.archive_key(earlier)))
+        meta = {
+            **metadata,
+            "billing-date": earlier.isoformat(),
+            "restated-by-run-of": day.isoformat(),
+        }
+        csv = archive.put_archived(
+            s3_client,
+            bucket,
+            layout.archive_key(earlier),
+            fresh_csv,
+            content_type="text/csv; charset=utf-8",
+            metadata=meta,
+        )
+        parquet = archive.put_archived(
+            s3_client,
+            bucket,
+            layout.parquet_key(earlier),
+            to_parquet(fresh, meta),
+            content_type="application/vnd.apache.parquet",
+            metadata=meta,
+        )
+        after = total(fresh)
+        log.info("Restated %s: %s -> %s", earlier, before, after)
+        restated.append(
+            {
+                "billing_date": earlier.isoformat(),
+                "previous_total": str(before),
+                "total": str(after),
+                "delta": str(after - before),
+                "csv_version_id": csv["version_id"],
+                "parquet_version_id": parquet["version_id"],
+            }
+        )
+    return restated
+
+
+def _attribute(s3_client: Any, bucket: str, day: date, rows: list[CostRow]) -> list[CostRow]:
+    """Each account's OU as archived for that day, so moving an account never rewrites the past."""
+    data = archive.get_if_exists(s3_client, bucket, layout.archive_key(day, layout.MAPPING_NAME))
+    if data is None:
+        return rows
+    ou_of = {account: info["ou"] for account, info in json.loads(data)["accounts"].items()}
+    return [replace(r, ou=ou_of.get(r.linked_account, r.ou)) for r in rows]

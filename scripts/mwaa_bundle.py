@@ -1,0 +1,100 @@
+"""Build the Amazon MWAA bundle: ``dist/mwaa/{dags/, plugins.zip, requirements.txt}``.
+
+- ``dags/``: the DAG file and ``.airflowignore``, synced to the environment's ``dags/`` prefix.
+- ``plugins.zip``: the ``finops_digest`` package at the zip's root, with ``include/`` (templates,
+  SQL) inside it as ``finops_digest/include``: MWAA unpacks the zip to /usr/local/airflow/plugins,
+  which is on sys.path, and ``finops_digest.resources.include_dir()`` looks there first.
+- ``requirements.txt``: the repository's, whose first line is the ``--constraint`` of MWAA's
+  Airflow 3.3.1 / Python 3.12 image; MWAA already has everything the DAG imports.
+
+No startup script: the DAG needs no OS packages and no environment variables beyond MWAA's.
+Entries get a fixed timestamp, so the same sources give a byte-identical plugins.zip (MWAA
+compares the object version, and an unchanged zip need not restart the environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = "finops_digest"
+_FIXED_TIME = (2024, 1, 1, 0, 0, 0)
+_SKIP = {"__pycache__", ".DS_Store"}
+EXPECTED_CONSTRAINT = (
+    '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.3.1/'
+    'constraints-3.12.txt"'
+)
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not (_SKIP & set(p.parts)) and p.suffix not in (".pyc", ".pyo")
+    )
+
+
+def _add(archive: zipfile.ZipFile, source: Path, name: str) -> None:
+    info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, source.read_bytes())
+
+
+def build(out: Path, repo: Path = REPO) -> Path:
+    """Write the bundle to ``out`` (replacing it); returns ``out``."""
+    requirements = (repo / "requirements.txt").read_text()
+    if requirements.splitlines()[0].strip() != EXPECTED_CONSTRAINT:
+        raise SystemExit(
+            f"requirements.txt must start with {EXPECTED_CONSTRAINT} (MWAA's Airflow 3.3.1 / "
+            f"Python 3.12 constraints); found {requirements.splitlines()[0]!r}"
+        )
+    if any(
+        line.split("==")[0].strip().lower() == "apache-airflow"
+        for line in requirements.splitlines()
+    ):
+        raise SystemExit("requirements.txt must not list apache-airflow: MWAA provides it")
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "dags").mkdir(parents=True)
+    for dag_file in sorted((repo / "dags").glob("*.py")):
+        shutil.copy2(dag_file, out / "dags" / dag_file.name)
+    shutil.copy2(repo / "dags" / ".airflowignore", out / "dags" / ".airflowignore")
+
+    package = repo / "plugins" / PACKAGE
+    include = repo / "include"
+    with zipfile.ZipFile(out / "plugins.zip", "w") as archive:
+        for path in _files(package):
+            _add(archive, path, f"{PACKAGE}/{path.relative_to(package).as_posix()}")
+        for sub in ("templates", "sql"):
+            for path in _files(include / sub):
+                _add(archive, path, f"{PACKAGE}/include/{path.relative_to(include).as_posix()}")
+    shutil.copy2(repo / "requirements.txt", out / "requirements.txt")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python scripts/mwaa_bundle.py [--out dist/mwaa]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "dist" / "mwaa")
+    args = parser.parse_args(argv)
+    out = build(args.out)
+    with zipfile.ZipFile(out / "plugins.zip") as archive:
+        count = len(archive.namelist())
+    print(f"MWAA bundle in {out}:")
+    print(f"  dags/             {', '.join(sorted(p.name for p in (out / 'dags').iterdir()))}")
+    print(f"  plugins.zip       {count} files ({PACKAGE}/ with {PACKAGE}/include/)")
+    print("  requirements.txt  MWAA constraints only (nothing to install beyond MWAA's image)")
+    print("Upload it to the environment's source bucket (docs/deployment.md):")
+    print(f"  aws s3 sync {out / 'dags'} s3://<source-bucket>/dags/")
+    print(f"  aws s3 cp {out / 'plugins.zip'} s3://<source-bucket>/plugins.zip")
+    print(f"  aws s3 cp {out / 'requirements.txt'} s3://<source-bucket>/requirements.txt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
