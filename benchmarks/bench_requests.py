@@ -7,7 +7,10 @@ library's own step functions run (``steps.discover_ous`` + ``steps.extract_costs
 DAG's tasks call them; ``steps.extract_costs_range`` for the range option; ``history.load_history``
 with an empty archive, as ``detect_anomalies`` does on a first run).
 
-The minimum the design allows: a request per OU and day, plus one per extra page, that is
+The minimum the design allows: per run, one request per OU over the day and the days Cost
+Explorer may have restated (``restatement_days``), plus its extra pages, and one org-wide
+request by account over the same days (costs of accounts no longer in the tree); before
+restatements it was a request per OU and day, plus one per extra page, that is
 ``max(1, ceil(groups / page_size))`` with groups = (service, account) pairs of the OU that day;
 for one request over a range, ``ceil(sum of the days' groups / page_size)`` (the sandbox, like
 AWS, pages across days; an empty day still takes one slot). Groups come from the synthetic
@@ -53,15 +56,6 @@ def groups_per_ou(org: Organization, root_name: str = "Root") -> dict[str, int]:
     return groups
 
 
-def minimum_per_day(groups: dict[str, int], days: list[date], page: int) -> int:
-    """A request per OU and day, plus its extra pages."""
-    return sum(
-        max(1, math.ceil(g / page)) if d >= HISTORY_START else 1
-        for d in days
-        for g in groups.values()
-    )
-
-
 def minimum_range(groups: dict[str, int], days: list[date], page: int) -> int:
     """One paged request per OU over all the days."""
     return sum(
@@ -72,6 +66,15 @@ def minimum_range(groups: dict[str, int], days: list[date], page: int) -> int:
 
 def span(start: date, count: int) -> list[date]:
     return [start + timedelta(days=n) for n in range(count)]
+
+
+def minimum_daily_run(
+    groups: dict[str, int], accounts: int, day: date, restated: int, page: int
+) -> int:
+    """One run: per OU one paged request over the day and the ``restated`` days before it, plus
+    one org-wide request by account over the same days (accounts no longer in the tree)."""
+    window = span(day - timedelta(days=restated), restated + 1)
+    return minimum_range(groups, window, page) + minimum_range({"org": accounts}, window, page)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ous, accounts, services = (int(x) for x in args.size.split(","))
     org = Organization.synthetic(ous=ous, accounts=accounts, services=services)
     groups = {ou: g for ou, g in groups_per_ou(org).items() if g}
+    accounts = sum(1 for a in org.accounts if org.services_of(a.id))
+    restated = parse_config(pipeline_config(SANDBOX_DEFAULTS)).restatement_days
     backfill = span(args.day - timedelta(days=args.days - 1), args.days)
     result: dict = {
         "size": args.size,
@@ -96,9 +101,17 @@ def main(argv: list[str] | None = None) -> int:
         "page_size": args.page_size,
         "groups_per_day": sum(groups.values()),
         "minimum": {
-            "day": minimum_per_day(groups, [args.day], args.page_size),
-            "backfill_per_day": minimum_per_day(groups, backfill, args.page_size),
-            "backfill_range": minimum_range(groups, backfill, args.page_size),
+            "day": minimum_daily_run(groups, accounts, args.day, restated, args.page_size),
+            "backfill_per_day": sum(
+                minimum_daily_run(groups, accounts, d, restated, args.page_size) for d in backfill
+            ),
+            # The range option's discovery still asks the org-wide question for its first day.
+            "backfill_range": minimum_range(groups, backfill, args.page_size)
+            + minimum_range(
+                {"org": accounts},
+                span(backfill[0] - timedelta(days=restated), restated + 1),
+                args.page_size,
+            ),
             "history_first_run": minimum_range(
                 groups,
                 span(args.day - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW),

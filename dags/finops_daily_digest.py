@@ -138,6 +138,11 @@ def finops_daily_digest():
         return archived
 
     @task
+    def restate_recent_days(plan: dict, parts: list) -> dict:
+        """Re-archive the previous days whose costs Cost Explorer restated since (new versions)."""
+        return _step("restate_recent_days", plan, list(parts))
+
+    @task
     def register_table(plan: dict) -> str:
         """Create the Glue table with typed partition keys if it does not exist yet."""
         return _step("register_table", plan)
@@ -181,10 +186,17 @@ def finops_daily_digest():
 
     @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
     def send_daily_digest(
-        plan: dict, consolidated: dict, archived: dict, detected: dict, forecast: dict
+        plan: dict,
+        consolidated: dict,
+        archived: dict,
+        detected: dict,
+        forecast: dict,
+        restated: dict,
     ) -> dict:
         """The daily digest to the FinOps team, whether or not there were spikes."""
-        return _step("send_daily_digest", plan, consolidated, archived, detected, forecast)
+        return _step(
+            "send_daily_digest", plan, consolidated, archived, detected, forecast, restated
+        )
 
     @task
     def send_executive_snapshot(plan: dict, archived: dict, detected: dict, forecast: dict) -> dict:
@@ -213,12 +225,16 @@ def finops_daily_digest():
     detected = detect_anomalies(plan, consolidated)
     forecast = forecast_month_end(plan, consolidated, detected)
     alert = send_anomaly_alert(plan, detected, forecast)
-    digest = send_daily_digest(plan, consolidated, archived, detected, forecast)
+    restated = restate_recent_days(plan, parts)
+    digest = send_daily_digest(plan, consolidated, archived, detected, forecast, restated)
     snapshot = send_executive_snapshot(plan, archived, detected, forecast)
 
     branch = choose_alert(detected, forecast)
     # Detection runs only on validated data; the digest waits for whichever branch ran.
-    chain(archived, register_table(plan), crawl_catalog(plan), validated, detected, branch)
+    # Restated days are archived before detection and the digest read the history.
+    chain(
+        archived, restated, register_table(plan), crawl_catalog(plan), validated, detected, branch
+    )
     chain(branch, [alert, no_anomaly], digest)
     chain([digest, snapshot], release_billing_day(plan, locked))
 

@@ -224,7 +224,7 @@ Logs         {stack.home / "logs"}
 The sandbox has cost data from 2025-01-01. Trigger finops_daily_digest with billing_date 2025-09-14
 (a spike day), or backfill a range; the scheduler runs it:
   AIRFLOW_HOME={stack.home} .venv/bin/airflow backfill create --dag-id finops_daily_digest \\
-      --from-date 2025-09-01 --to-date 2025-09-03
+      --from-date 2025-09-01 --to-date 2025-09-04   # billing days 09-01 .. 09-03
 (the DAG is unpaused, so the scheduler also runs the latest day on its own).
 Ctrl-C stops Airflow and the sandbox.""",
             flush=True,

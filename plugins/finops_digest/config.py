@@ -84,6 +84,8 @@ class FinopsConfig:
     # merged with the team's feedback file at s3://<archive_bucket>/<anomaly_feedback_key>.
     expected_anomalies: tuple[dict[str, Any], ...] = ()
     anomaly_feedback_key: str = "feedback/expected_anomalies.json"
+    # Each run re-pulls this many days before its own and re-archives those Cost Explorer restated.
+    restatement_days: int = 3
     # Cross-check spikes with AWS Cost Anomaly Detection (GetAnomalies); best effort.
     aws_anomaly_detection: bool = False
     currency: str = "USD"
@@ -228,6 +230,12 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
             values["expected_anomalies"] = tuple(raw["expected_anomalies"])
         except FinopsError as exc:
             problems.append(str(exc))
+    if "restatement_days" in raw:
+        days = raw["restatement_days"]
+        if isinstance(days, int) and not isinstance(days, bool) and 0 <= days <= 14:
+            values["restatement_days"] = days
+        else:
+            problems.append(f"restatement_days: expected a whole number from 0 to 14, got {days!r}")
     if "aws_anomaly_detection" in raw:
         if isinstance(raw["aws_anomaly_detection"], bool):
             values["aws_anomaly_detection"] = raw["aws_anomaly_detection"]

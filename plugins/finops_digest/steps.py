@@ -23,7 +23,9 @@ from finops_digest import (
     cost_explorer,
     day_lock,
     emails,
+    former_accounts,
     layout,
+    restatements,
 )
 from finops_digest import budget_alerts as budget_alerts_state
 from finops_digest import delivery as delivery_record
@@ -75,6 +77,17 @@ def release_billing_day(
 def discover_ous(day: date, config: FinopsConfig, client: ClientFactory) -> list[str]:
     """Walk the organisation, stage the day's account-to-OU mapping, list the OUs to extract."""
     organization = walk_organization(client("organizations"), config.root_ou_name)
+    former = former_accounts.accounts_with_costs(
+        client("ce"),
+        start=day - timedelta(days=config.restatement_days),
+        end=day + timedelta(days=1),
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+    ) - set(organization["accounts"])
+    if former:
+        former_accounts.attribute_former_accounts(
+            client("s3"), config.archive_bucket, day, organization, former
+        )
     mapping = {"billing_date": day.isoformat(), **organization}
     body = json.dumps(mapping, indent=1).encode()
     _put_staging(
@@ -97,24 +110,46 @@ def extract_costs(
     accounts = next((o["accounts"] for o in mapping["ous"] if o["name"] == ou), None)
     if accounts is None:
         raise KeyError(f"OU {ou!r} is not in the account-to-OU mapping {mapping_uri}")
+    # One request covers the day and the days Cost Explorer may have restated since.
     rows, requests = cost_explorer.fetch_cost_rows(
         client("ce"),
         ou=ou,
         account_ids=accounts,
-        start=day,
+        start=day - timedelta(days=config.restatement_days),
         end=day + timedelta(days=1),
         metric=config.cost_metric,
         excluded_record_types=config.excluded_record_types,
         currency=config.currency,
     )
     key = layout.staging_key(day, f"parts/{_slug(ou)}.csv")
-    _put_staging(s3, config.archive_bucket, key, to_csv(rows))
+    _put_staging(s3, config.archive_bucket, key, to_csv([r for r in rows if r.billing_date == day]))
+    earlier_key = layout.staging_key(day, f"restatements/{_slug(ou)}.csv")
+    earlier = [r for r in rows if r.billing_date != day]
+    _put_staging(s3, config.archive_bucket, earlier_key, to_csv(earlier))
     return {
         "ou": ou,
         "uri": layout.s3_uri(config.archive_bucket, key),
-        "rows": len(rows),
+        "restatement_uri": layout.s3_uri(config.archive_bucket, earlier_key),
+        "rows": sum(1 for r in rows if r.billing_date == day),
         "requests": requests,
     }
+
+
+def restate_recent_days(
+    day: date, config: FinopsConfig, client: ClientFactory, parts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Re-archive the days before ``day`` whose Cost Explorer numbers changed since (only those)."""
+    s3 = client("s3")
+    rows = [
+        row
+        for part in parts
+        if part.get("restatement_uri")
+        for row in from_csv(_read(s3, part["restatement_uri"]), part["restatement_uri"])
+    ]
+    restated = restatements.restate_days(
+        s3, config.archive_bucket, day, config.restatement_days, rows, _provenance(day, config)
+    )
+    return {"restated": restated}
 
 
 def extract_costs_range(
@@ -478,6 +513,7 @@ def send_daily_digest(
     archived: dict[str, Any],
     detected: dict[str, Any],
     forecast: dict[str, Any] | None = None,
+    restated: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The daily digest: KPIs, per-OU table with budget lights, top 10 lines, top movers,
     anomalies, two inline charts, and the CSV attached (gzip or a link when too big to mail)."""
@@ -485,6 +521,7 @@ def send_daily_digest(
 
     s3 = client("s3")
     context, csv_bytes = _report_context(day, config, s3, archived, detected, forecast)
+    context["restated"] = (restated or {}).get("restated", [])
     new = [a for a in context["anomalies"] if a.get("status", "new") == "new"]
     over = context["budget_totals"]["lights"]["red"]
     subject = (

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from finops_digest.cost_rows import from_csv, total
 from sandbox import Spike
 from sandbox import cost_explorer as sandbox_cost_explorer
 from tests.integration.conftest import run_dag, task_states
@@ -24,7 +25,7 @@ def versions(aws, day, name="ou_breakdown.csv", prefix="ou-breakdowns"):
 
 
 @pytest.fixture(scope="module")
-def restated_run(sandbox, airflow_db, finops_config, aws):
+def restated_run(sandbox, airflow_db, finops_config):
     assert task_states(run_dag(RESTATED))["archive_to_s3"] == "success"
     # Late usage arrives for the 10th after it was archived: Cost Explorer now answers more.
     account = sandbox.organization.accounts[5]
@@ -48,7 +49,19 @@ def test_a_changed_day_gets_a_new_version_and_the_digest_says_so(restated_run, a
         if m["X-FinOps-Kind"] == "daily-digest" and m["X-FinOps-Billing-Date"] == "2025-09-11"
     ][-1]
     text = digest.get_body(("plain",)).get_content()
-    assert "2025-09-10 restated: +$123.45" in text
+    old, new = (
+        total(
+            from_csv(
+                aws("s3")
+                .get_object(Bucket=BUCKET, Key=v["Key"], VersionId=v["VersionId"])["Body"]
+                .read(),
+                "csv",
+            )
+        )
+        for v in sorted(versions(aws, RESTATED), key=lambda v: v["LastModified"])
+    )
+    assert new > old, "the late usage raised the day"
+    assert f"2025-09-10 restated: +${new - old:,.2f}" in text
 
 
 def test_unchanged_days_are_left_alone(restated_run, aws, sandbox, airflow_db, finops_config):
