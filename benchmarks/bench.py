@@ -150,7 +150,7 @@ def _request_rows(table: Table, case: str, result: dict, days: str) -> None:
         else:
             table.add("requests", case, variant, figure(minimum[key]), f"computed{note}")
 
-    row("day", "one day (per OU: 1 + pages)")
+    row("day", "one day (D + restated days)")
     row("backfill_per_day", f"{days}-day backfill, per day")
     saving = minimum["backfill_per_day"] - minimum["backfill_range"]
     row(
