@@ -31,3 +31,19 @@ os.environ.update(
 def airflow_db() -> None:
     """A migrated metadata DB (SQLite) under the test Airflow home."""
     migrate_db({"AIRFLOW_HOME": str(AIRFLOW_HOME)})
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    """A fresh sandbox per test module, with every boto3 client of this process pointed at it."""
+    from sandbox import Sandbox
+
+    with Sandbox.start() as sb:
+        saved = {k: os.environ.get(k) for k in sb.env()}
+        os.environ.update(sb.env())
+        yield sb
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -105,21 +105,9 @@ def extract_costs(
 ) -> dict[str, Any]:
     """One OU's costs for [D, D+1) from Cost Explorer, staged in S3 as a CSV part."""
     s3 = client("s3")
-    mapping_uri = _mapping_uri(day, config)
-    mapping = _read_json(s3, mapping_uri)
-    accounts = next((o["accounts"] for o in mapping["ous"] if o["name"] == ou), None)
-    if accounts is None:
-        raise KeyError(f"OU {ou!r} is not in the account-to-OU mapping {mapping_uri}")
     # One request covers the day and the days Cost Explorer may have restated since.
-    rows, requests = cost_explorer.fetch_cost_rows(
-        client("ce"),
-        ou=ou,
-        account_ids=accounts,
-        start=day - timedelta(days=config.restatement_days),
-        end=day + timedelta(days=1),
-        metric=config.cost_metric,
-        excluded_record_types=config.excluded_record_types,
-        currency=config.currency,
+    rows, requests = _fetch_ou(
+        s3, client, config, ou, day, day - timedelta(days=config.restatement_days), day
     )
     key = layout.staging_key(day, f"parts/{_slug(ou)}.csv")
     _put_staging(s3, config.archive_bucket, key, to_csv([r for r in rows if r.billing_date == day]))
@@ -133,6 +121,34 @@ def extract_costs(
         "rows": sum(1 for r in rows if r.billing_date == day),
         "requests": requests,
     }
+
+
+def _fetch_ou(
+    s3: Any,
+    client: ClientFactory,
+    config: FinopsConfig,
+    ou: str,
+    mapping_day: date,
+    first: date,
+    last: date,
+) -> tuple[list, int]:
+    """One OU's cost rows for the days ``first``..``last``, its accounts as staged for
+    ``mapping_day``; returns the rows and the number of Cost Explorer requests."""
+    mapping_uri = _mapping_uri(mapping_day, config)
+    mapping = _read_json(s3, mapping_uri)
+    accounts = next((o["accounts"] for o in mapping["ous"] if o["name"] == ou), None)
+    if accounts is None:
+        raise KeyError(f"OU {ou!r} is not in the account-to-OU mapping {mapping_uri}")
+    return cost_explorer.fetch_cost_rows(
+        client("ce"),
+        ou=ou,
+        account_ids=accounts,
+        start=first,
+        end=last + timedelta(days=1),
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+        currency=config.currency,
+    )
 
 
 def restate_recent_days(
@@ -166,21 +182,7 @@ def extract_costs_range(
     if end <= start:
         raise ValueError(f"extract_costs_range needs start < end; got {start} .. {end}")
     s3 = client("s3")
-    mapping_uri = _mapping_uri(start, config)
-    mapping = _read_json(s3, mapping_uri)
-    accounts = next((o["accounts"] for o in mapping["ous"] if o["name"] == ou), None)
-    if accounts is None:
-        raise KeyError(f"OU {ou!r} is not in the account-to-OU mapping {mapping_uri}")
-    rows, requests = cost_explorer.fetch_cost_rows(
-        client("ce"),
-        ou=ou,
-        account_ids=accounts,
-        start=start,
-        end=end,
-        metric=config.cost_metric,
-        excluded_record_types=config.excluded_record_types,
-        currency=config.currency,
-    )
+    rows, requests = _fetch_ou(s3, client, config, ou, start, start, end - timedelta(days=1))
     by_day: dict[date, list] = {start + timedelta(days=n): [] for n in range((end - start).days)}
     for row in rows:
         if row.billing_date not in by_day:

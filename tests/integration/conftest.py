@@ -9,22 +9,8 @@ from datetime import UTC, date, datetime
 import boto3
 import pytest
 
-from sandbox import SANDBOX_DEFAULTS, Sandbox
-from scripts.local_env import aws_env, pipeline_config, variable_env
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    """A fresh sandbox per test module, with every boto3 client of this process pointed at it."""
-    with Sandbox.start() as sb:
-        saved = {k: os.environ.get(k) for k in aws_env(sb.endpoint_url)}
-        os.environ.update(aws_env(sb.endpoint_url))
-        yield sb
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+from sandbox import SANDBOX_DEFAULTS
+from scripts.local_env import pipeline_config, variable_env
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -11,20 +10,6 @@ import pytest
 from botocore.config import Config
 
 from sandbox import Sandbox
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    """A fresh sandbox for the module; AWS_* env points this process's boto3 at it."""
-    with Sandbox.start() as sb:
-        saved = {k: os.environ.get(k) for k in sb.env()}
-        os.environ.update(sb.env())
-        yield sb
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture(scope="module")
