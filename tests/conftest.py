@@ -7,7 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from scripts.local_env import airflow_env, migrate_db
 
@@ -47,3 +49,18 @@ def sandbox():
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def aws(sandbox):
+    """boto3 client factory on the sandbox; retries off so injected errors surface at once."""
+
+    def client(service: str, attempts: int = 1):
+        return boto3.client(
+            service,
+            endpoint_url=sandbox.endpoint_url,
+            region_name="us-east-1",
+            config=Config(retries={"total_max_attempts": attempts, "mode": "standard"}),
+        )
+
+    return client

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-import boto3
 import pytest
 
 from sandbox import SANDBOX_DEFAULTS
@@ -21,12 +20,6 @@ def finops_config() -> Iterator[dict]:
         for key, value in variable_env(config).items():
             patch.setenv(key, value)
         yield config
-
-
-@pytest.fixture
-def aws(sandbox):
-    """boto3 clients on the sandbox, by service name."""
-    return lambda service: boto3.client(service, endpoint_url=sandbox.endpoint_url)
 
 
 def run_dag(day: date, conf: dict | None = None):
