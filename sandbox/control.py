@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import re
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -92,11 +93,25 @@ class SandboxMiddleware:
         if found:
             operation, protocol = found
             fault = self.faults.record(operation)
+            if fault and fault.delay_seconds and fault.applied:
+                return self._late_answer(environ, start_response, fault.delay_seconds)
+            if fault and fault.delay_seconds:
+                time.sleep(fault.delay_seconds)
             if fault:
                 status, headers, body = error_response(fault, protocol)
                 start_response(status, headers)
                 return [body]
         return self.app(environ, start_response)
+
+    def _late_answer(
+        self, environ: dict[str, Any], start_response: Callable[..., Any], seconds: float
+    ) -> list[bytes]:
+        """Carry the call out at once, and answer it `seconds` later."""
+        answer: list[Any] = []
+        body = b"".join(self.app(environ, lambda *args: answer.append(args)))
+        time.sleep(seconds)
+        start_response(*answer[0])
+        return [body]
 
     def _control(
         self, environ: dict[str, Any], start_response: Callable[..., Any], what: str
@@ -122,6 +137,8 @@ class SandboxMiddleware:
                     count=int(spec.get("count", 1)),
                     status=int(spec.get("status", 400)),
                     message=spec.get("message"),
+                    delay_seconds=float(spec.get("delay_seconds", 0)),
+                    applied=bool(spec.get("applied", False)),
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 return self._json(start_response, "400 Bad Request", {"error": str(exc)})

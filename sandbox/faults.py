@@ -12,13 +12,20 @@ from xml.sax.saxutils import escape
 
 @dataclass
 class Fault:
-    """The next `remaining` calls of `operation` fail with `error_code` / HTTP `status`."""
+    """The next `remaining` calls of `operation` fail with `error_code` / HTTP `status`.
+
+    With `delay_seconds`, the answer comes that late instead (a client with a shorter read timeout
+    sees a timeout); `applied` says whether the call takes effect at once (only its answer is late)
+    or never (the request was lost).
+    """
 
     operation: str
     error_code: str
     remaining: int
     status: int = 400
     message: str | None = None
+    delay_seconds: float = 0.0
+    applied: bool = False
 
 
 class FaultInjector:
@@ -36,10 +43,15 @@ class FaultInjector:
         count: int = 1,
         status: int = 400,
         message: str | None = None,
+        delay_seconds: float = 0.0,
+        applied: bool = False,
     ) -> None:
         """Make the next `count` calls of `operation` fail (queued after earlier faults)."""
+        fault = Fault(
+            operation, error_code, int(count), int(status), message, float(delay_seconds), applied
+        )
         with self._lock:
-            self._faults.append(Fault(operation, error_code, int(count), int(status), message))
+            self._faults.append(fault)
 
     def reset(self) -> None:
         """Drop every pending fault."""

@@ -126,6 +126,16 @@ class Sandbox:
         """Make the next `count` calls of an API operation (e.g. "GetCostAndUsage") fail."""
         self.faults.inject(operation, error_code, count, status, message)
 
+    def inject_timeout(
+        self, operation: str, seconds: float, count: int = 1, applied: bool = False
+    ) -> None:
+        """Answer the next `count` calls of an operation `seconds` late, so a client with a
+        shorter read timeout times out. `applied`: the call takes effect at once and only its
+        answer is late (lost); otherwise it never takes effect (the request was lost)."""
+        self.faults.inject(
+            operation, "RequestTimeout", count, 504, delay_seconds=seconds, applied=applied
+        )
+
     def reset_faults(self) -> None:
         """Drop all pending injected faults."""
         self.faults.reset()

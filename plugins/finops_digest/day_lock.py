@@ -63,10 +63,15 @@ def release(s3_client: Any, bucket: str, day: date, holder: str) -> bool:
 def _conditional_put(
     s3_client: Any, bucket: str, key: str, body: bytes, day: date, **condition
 ) -> None:
+    """Write the lock only if it is still what we read. A conflict whose winner is this very write
+    (a retried request whose first attempt landed but whose answer was lost) is a success."""
     try:
         s3_client.put_object(Bucket=bucket, Key=key, Body=body, **condition)
     except ClientError as exc:
         if exc.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict"):
+            now = s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            if json.loads(now) == json.loads(body):
+                return
             raise DayLockedError(
                 f"another run took the lock of billing day {day} at the same moment"
             ) from exc

@@ -29,6 +29,7 @@ def failure_details(context: dict[str, Any]) -> dict[str, Any]:
     except FinopsError as exc:
         billing_date = f"unknown ({exc})"
     exception = context.get("exception")
+    notes = "; ".join(getattr(exception, "__notes__", ()))  # e.g. which AWS call timed out
     return {
         "dag_id": ti.dag_id,
         "task_id": ti.task_id,
@@ -36,7 +37,11 @@ def failure_details(context: dict[str, Any]) -> dict[str, Any]:
         "run_id": ti.run_id,
         "try_number": getattr(ti, "try_number", None),
         "billing_date": billing_date,
-        "error": f"{type(exception).__name__}: {exception}" if exception else "unknown error",
+        "error": (
+            f"{type(exception).__name__}: {exception}" + (f" ({notes})" if notes else "")
+            if exception
+            else "unknown error"
+        ),
         "log_url": ti.log_url,
     }
 

@@ -293,9 +293,7 @@ def crawl_catalog(day: date, config: FinopsConfig, client: ClientFactory) -> dic
     if config.catalog_strategy == "partition_api":
         result = register_partition(client("glue"), config.glue_database, config.glue_table, day)
         return {"strategy": "partition_api", "partition": result}
-    from airflow.providers.amazon.aws.hooks.glue_crawler import GlueCrawlerHook
-
-    hook = GlueCrawlerHook(aws_conn_id=aws_clients.AWS_CONN_ID)
+    hook = aws_clients.glue_crawler_hook()
     hook.start_crawler(config.glue_crawler)
     status = hook.wait_for_crawler_completion(
         crawler_name=config.glue_crawler, poll_interval=CRAWLER_POLL_SECONDS
