@@ -1,23 +1,28 @@
 """`make airflow`'s stack for real: scheduler, dag-processor and api-server (which serves the
-task execution API) from .venv against the sandbox; a 3-day backfill created through the CLI
-must end in three successful runs, one per billing day."""
+task execution API) from .venv against the sandbox: a 3-day backfill created through the CLI ends in
+three successful runs, one per billing day, side by side; two runs of one day take turns."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
 from contextlib import closing
+from datetime import date
 
 import boto3
 import pytest
 
+from finops_digest.day_lock import lock_key
+from finops_digest.delivery import sent_key
 from scripts.airflow_local import start
 
 DAG_ID = "finops_daily_digest"
 COMPONENTS = ("api-server", "scheduler", "dag-processor")
 BILLING_DAYS = ("2025-09-01", "2025-09-02", "2025-09-03")
 WAIT_SECONDS = 360
+BUCKET = "finops-digest-archive"
 
 
 def _query(db, sql: str, *args) -> list[tuple]:
@@ -40,58 +45,113 @@ def _wait(what: str, check, stack, seconds: float):
     pytest.fail(f"{what} not within {seconds}s; logs in {stack.home / 'logs'}")
 
 
-@pytest.mark.timeout(WAIT_SECONDS + 240)
-def test_a_three_day_backfill_created_with_the_cli_is_run_by_the_scheduler(tmp_path):
-    home = tmp_path / "airflow"  # a metadata DB of its own, migrated by start()
-    db = home / "airflow.db"
-    # Only the backfill's runs: the scheduler creates no run of the latest interval here.
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """The stack with the DAG parsed; only runs the tests create (no scheduled latest run)."""
+    home = tmp_path_factory.mktemp("local-airflow") / "airflow"  # a metadata DB of its own
     no_schedule = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False"}
-    with start(home, components=COMPONENTS, extra_env=no_schedule) as stack:
-        pids = [p.pid for p in stack.processes]
+    with start(home, components=COMPONENTS, extra_env=no_schedule) as running:
+        pids = [p.pid for p in running.processes]
         _wait(
             "the DAG parsed and serialized",
-            lambda: _query(db, "SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID),
-            stack,
+            lambda: _query(_db(running), "SELECT 1 FROM serialized_dag WHERE dag_id = ?", DAG_ID),
+            running,
             120,
         )
-        # --to-date is the day after the last billing day: a run's logical date is its day at
-        # 06:00 UTC, and backfill takes logical dates up to --to-date (00:00).
-        created = stack.airflow(
-            "backfill",
-            "create",
-            "--dag-id",
-            DAG_ID,
-            "--from-date",
-            BILLING_DAYS[0],
-            "--to-date",
-            "2025-09-04",
-        )
-        assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
-
-        def finished():
-            runs = _query(
-                db,
-                "SELECT substr(logical_date, 1, 10), state FROM dag_run "
-                "WHERE dag_id = ? AND run_type = 'backfill'",
-                DAG_ID,
-            )
-            done = len(runs) == 3 and all(s in ("success", "failed") for _, s in runs)
-            return sorted(runs) if done else None
-
-        runs = _wait("three finished backfill runs", finished, stack, WAIT_SECONDS)
-        # The days ran side by side; none had to wait for a retry (e.g. two runs racing to
-        # create the Glue table).
-        retried = _query(db, "SELECT run_id, task_id FROM task_instance WHERE try_number > 1")
-        s3 = boto3.client("s3", endpoint_url=stack.sandbox_url, region_name="us-east-1")
-        listed = s3.list_objects_v2(Bucket="finops-digest-archive", Prefix="ou-breakdowns/")
-        archived = {
-            "{}-{}-{}".format(*(part.split("=")[1] for part in obj["Key"].split("/")[1:4]))
-            for obj in listed["Contents"]
-            if obj["Key"].endswith("/ou_breakdown.csv")
-        }
-    assert runs == [(day, "success") for day in BILLING_DAYS]
-    assert retried == []
-    assert archived == set(BILLING_DAYS)
+        yield running
     for pid in pids:  # every component's process group is gone
         with pytest.raises(ProcessLookupError):
             os.killpg(pid, 0)
+
+
+def _db(stack):
+    return stack.home / "airflow.db"
+
+
+def _s3(stack):
+    return boto3.client("s3", endpoint_url=stack.sandbox_url, region_name="us-east-1")
+
+
+def _runs(stack, where: str, *args) -> list[tuple[str, str]]:
+    return _query(
+        _db(stack), f"SELECT run_id, state FROM dag_run WHERE dag_id = ? AND {where}", DAG_ID, *args
+    )
+
+
+@pytest.mark.timeout(WAIT_SECONDS + 240)
+def test_a_three_day_backfill_created_with_the_cli_is_run_by_the_scheduler(stack):
+    # --to-date is the day after the last billing day: a run's logical date is its day at
+    # 06:00 UTC, and backfill takes logical dates up to --to-date (00:00).
+    created = stack.airflow(
+        "backfill",
+        "create",
+        "--dag-id",
+        DAG_ID,
+        "--from-date",
+        BILLING_DAYS[0],
+        "--to-date",
+        "2025-09-04",
+    )
+    assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
+
+    def finished():
+        runs = _query(
+            _db(stack),
+            "SELECT substr(logical_date, 1, 10), state FROM dag_run "
+            "WHERE dag_id = ? AND run_type = 'backfill'",
+            DAG_ID,
+        )
+        done = len(runs) == 3 and all(s in ("success", "failed") for _, s in runs)
+        return sorted(runs) if done else None
+
+    runs = _wait("three finished backfill runs", finished, stack, WAIT_SECONDS)
+    # The days ran side by side; none had to wait for a retry (e.g. two runs racing to
+    # create the Glue table).
+    retried = _query(_db(stack), "SELECT run_id, task_id FROM task_instance WHERE try_number > 1")
+    listed = _s3(stack).list_objects_v2(Bucket=BUCKET, Prefix="ou-breakdowns/")
+    archived = {
+        "{}-{}-{}".format(*(part.split("=")[1] for part in obj["Key"].split("/")[1:4]))
+        for obj in listed["Contents"]
+        if obj["Key"].endswith("/ou_breakdown.csv")
+    }
+    assert runs == [(day, "success") for day in BILLING_DAYS]
+    assert retried == []
+    assert archived == set(BILLING_DAYS)
+
+
+@pytest.mark.timeout(2 * WAIT_SECONDS + 240)
+def test_two_runs_of_the_same_day_at_once_take_turns(stack):
+    day = "2025-09-20"
+    run_ids = ("same-day-a", "same-day-b")
+    for run_id in run_ids:
+        triggered = stack.airflow(
+            "dags", "trigger", DAG_ID, "--run-id", run_id, "--conf", f'{{"billing_date": "{day}"}}'
+        )
+        assert triggered.returncode == 0, triggered.stdout[-2000:] + triggered.stderr[-2000:]
+
+    def finished():
+        runs = _runs(stack, "run_id IN (?, ?)", *run_ids)
+        return sorted(runs) if all(s in ("success", "failed") for _, s in runs) else None
+
+    # The second run's lock_billing_day waits through its retries (2 min) for the first.
+    runs = _wait("both same-day runs finished", finished, stack, 2 * WAIT_SECONDS)
+    assert runs == [(run_id, "success") for run_id in run_ids]
+    s3 = _s3(stack)
+    lock = lock_key(date.fromisoformat(day))
+    versions = s3.list_object_versions(Bucket=BUCKET, Prefix=lock)["Versions"]
+    history = [
+        json.loads(s3.get_object(Bucket=BUCKET, Key=lock, VersionId=v["VersionId"])["Body"].read())
+        for v in sorted(versions, key=lambda v: v["LastModified"])
+    ]
+    holders = [(h["holder"], h["held"]) for h in history]
+    first, second = holders[0][0], [h for h, _ in holders if h != holders[0][0]][0]
+    # Taken and handed back in turn: the day's writes of the two runs never interleaved.
+    assert holders == [(first, True), (first, False), (second, True), (second, False)]
+    waited = _query(
+        _db(stack),
+        "SELECT run_id FROM task_instance WHERE task_id = 'lock_billing_day' AND try_number > 1",
+    )
+    assert [r for (r,) in waited] == [second]
+    sent = sent_key(date.fromisoformat(day), "daily-digest")
+    record = json.loads(s3.get_object(Bucket=BUCKET, Key=sent)["Body"].read())
+    assert len(record["deliveries"]) == 1, "one digest for the day, not one per run"
