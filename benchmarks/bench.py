@@ -85,7 +85,7 @@ class Table:
 
 # ----------------------------------------------------------------------------- 1. consolidation
 def consolidation(table: Table, quick: bool, work: Path) -> None:
-    sizes = [(10_000, 1, 1)] if quick else [(10_000, 3, 3), (100_000, 3, 3), (1_000_000, 3, 1)]
+    sizes = [(10_000, 1, 1)] if quick else [(10_000, 3, 3), (100_000, 3, 3), (1_000_000, 5, 1)]
     script = str(BENCH / "bench_consolidation.py")
     for rows, repeats, python_repeats in sizes:
         parts = work / f"parts-{rows}"
