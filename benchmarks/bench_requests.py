@@ -4,7 +4,8 @@
 
 Prints one JSON object. Each figure is ``GetCostAndUsage`` calls counted by the sandbox while the
 library's own step functions run (``steps.discover_ous`` + ``steps.extract_costs`` per OU, as the
-DAG's tasks call them; ``steps.extract_costs_range`` for the range option; ``history.load_history``
+DAG's tasks call them; for the range option, ``finops_prefetch_costs``'s steps and then the
+backfill's runs with ``use_prefetched``; ``history.load_history``
 with an empty archive, as ``detect_anomalies`` does on a first run).
 
 The minimum the design allows: per run, one request per OU over the day and the days Cost
@@ -38,13 +39,12 @@ import boto3  # noqa: E402
 
 from finops_digest import layout, steps  # noqa: E402
 from finops_digest.config import parse_config  # noqa: E402
-from finops_digest.detection import HISTORY_DAYS  # noqa: E402
 from finops_digest.history import load_history  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
 from sandbox.organization import HISTORY_START, Organization  # noqa: E402
 from scripts.local_env import aws_env, pipeline_config  # noqa: E402
 
-HISTORY_WINDOW = max(HISTORY_DAYS, steps.DIGEST_HISTORY_DAYS)
+HISTORY_WINDOW = steps.HISTORY_WINDOW_DAYS
 
 
 def groups_per_ou(org: Organization, root_name: str = "Root") -> dict[str, int]:
@@ -105,16 +105,40 @@ def main(argv: list[str] | None = None) -> int:
             "backfill_per_day": sum(
                 minimum_daily_run(groups, accounts, d, restated, args.page_size) for d in backfill
             ),
-            # The range option's discovery still asks the org-wide question for its first day.
+            # The prefetch: per OU one request over the range, and the org-wide question (accounts
+            # no longer in the tree) once over it; the backfill's runs then ask nothing.
             "backfill_range": minimum_range(groups, backfill, args.page_size)
             + minimum_range(
                 {"org": accounts},
-                span(backfill[0] - timedelta(days=restated), restated + 1),
+                span(backfill[0] - timedelta(days=restated), restated + len(backfill)),
                 args.page_size,
             ),
             "history_first_run": minimum_range(
                 groups,
                 span(args.day - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW),
+                args.page_size,
+            ),
+            # finops_prefetch_costs with with_history (its default): the history window too,
+            # so the backfill's detect_anomalies asks Cost Explorer nothing either.
+            "backfill_prefetch_with_history": minimum_range(
+                groups,
+                span(backfill[0] - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW + len(backfill)),
+                args.page_size,
+            )
+            + minimum_range(
+                {"org": accounts},
+                span(
+                    backfill[0] - timedelta(days=HISTORY_WINDOW + restated),
+                    HISTORY_WINDOW + restated + len(backfill),
+                ),
+                args.page_size,
+            ),
+            "history_after_prefetch": minimum_range(
+                groups,
+                span(
+                    args.day - timedelta(days=HISTORY_WINDOW),
+                    max(0, HISTORY_WINDOW - args.days + 1),
+                ),
                 args.page_size,
             ),
             # A fresh archive backfilled oldest first: day k finds k of its window archived.
@@ -146,35 +170,35 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(time.perf_counter() - started, 2),
             }
 
-        def per_day(days: list[date]) -> None:
+        def per_day(days: list[date], use_prefetched: bool = False) -> dict[date, list[str]]:
+            """What each day's run extracts; the URIs of its parts, per day."""
+            parts = {}
             for day in days:
-                for ou in steps.discover_ous(day, config, client):
-                    steps.extract_costs(day, config, client, ou)
+                ous = steps.discover_ous(day, config, client, use_prefetched=use_prefetched)
+                parts[day] = [
+                    steps.extract_costs(day, config, client, ou, use_prefetched=use_prefetched)[
+                        "uri"
+                    ]
+                    for ou in ous
+                ]
+            return parts
 
         result["measured"]["day"] = measured(lambda: per_day([args.day]))
         if args.measure_backfill:
-            result["measured"]["backfill_per_day"] = measured(lambda: per_day(backfill))
-            s3 = client("s3")
-            staged = _staged_parts(s3, config.archive_bucket, backfill)
-
-            def by_range() -> None:
-                for ou in steps.discover_ous(backfill[0], config, client):
-                    steps.extract_costs_range(
-                        backfill[0], backfill[-1] + timedelta(days=1), config, client, ou
-                    )
-
-            result["measured"]["backfill_range"] = measured(by_range)
-            result["range_parts_identical"] = staged == _staged_parts(
-                s3, config.archive_bucket, backfill
+            staged: dict = {}
+            result["measured"]["backfill_per_day"] = measured(
+                lambda: staged.update(per_day(backfill))
             )
+            s3 = client("s3")
             mapping = json.loads(
                 s3.get_object(
                     Bucket=config.archive_bucket,
                     Key=layout.staging_key(args.day, layout.MAPPING_NAME),
                 )["Body"].read()
             )
-            result["measured"]["history_first_run"] = measured(
-                lambda: load_history(
+
+            def history() -> None:
+                load_history(
                     s3,
                     client("ce"),
                     bucket=config.archive_bucket,
@@ -184,22 +208,46 @@ def main(argv: list[str] | None = None) -> int:
                     excluded_record_types=config.excluded_record_types,
                     currency=config.currency,
                 )
-            )
+
+            result["measured"]["history_first_run"] = measured(history)
+            from_prefetch: dict = {}
+
+            def by_range() -> None:
+                # finops_prefetch_costs (history off: counted below), then the backfill's runs.
+                plan = steps.plan_prefetch(
+                    {
+                        "from_date": str(backfill[0]),
+                        "to_date": str(backfill[-1]),
+                        "with_history": False,
+                    },
+                    config,
+                )
+                first = date.fromisoformat(plan["billing_date"])
+                fetched = [
+                    steps.prefetch_costs(first, config, client, ou, plan["last_day"])
+                    for ou in steps.discover_ous(first, config, client, last=plan["last_day"])
+                ]
+                steps.record_prefetch(
+                    first, config, client, fetched, plan["last_day"], plan["from_date"]
+                )
+                from_prefetch.update(per_day(backfill, use_prefetched=True))
+
+            result["measured"]["backfill_range"] = measured(by_range)
+            result["range_parts_identical"] = _contents(s3, staged) == _contents(s3, from_prefetch)
+            # The same history once the backfill's days are prefetched: only the rest is asked.
+            result["measured"]["history_after_prefetch"] = measured(history)
     print(RESULT_MARK, json.dumps(result), flush=True)
     return 0
 
 
-def _staged_parts(s3, bucket: str, days: list[date]) -> dict[str, bytes]:
-    """Every staged per-OU part of the days, by key."""
-    parts = {}
-    listing = s3.get_paginator("list_objects_v2")
-    for day in days:
-        prefix = layout.staging_key(day, "parts/")
-        for page in listing.paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                key = item["Key"]
-                parts[key] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    return parts
+def _contents(s3, parts: dict[date, list[str]]) -> dict[date, list[bytes]]:
+    """The bytes of each day's parts, in OU order."""
+    return {
+        day: [
+            s3.get_object(Bucket=b, Key=k)["Body"].read() for b, k in map(layout.parse_s3_uri, uris)
+        ]
+        for day, uris in parts.items()
+    }
 
 
 if __name__ == "__main__":

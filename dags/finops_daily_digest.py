@@ -8,7 +8,9 @@ in Glue, checked in Athena, scanned for cost spikes, and mailed as a daily diges
 there are spikes). Scheduled runs for D start at D+1 06:00 UTC by default, since Cost Explorer lags.
 
 Configuration: the `finops_config` Variable (JSON). AWS: the `aws_default` connection.
-Backfill a range with `airflow backfill create --dag-id finops_daily_digest --from-date ... --to-date ...`.
+Backfill a range with `airflow backfill create --dag-id finops_daily_digest --from-date ... --to-date ...`;
+for a long range, run `finops_prefetch_costs` first and add `--dag-run-conf '{"use_prefetched_costs": true}'`
+(one Cost Explorer request per OU for the whole range instead of per OU and day).
 """
 
 from __future__ import annotations
@@ -46,26 +48,11 @@ def _notify_failure(context) -> None:
     notify_failure(context)
 
 
-def _step(name: str, plan: dict, *args):
-    """Run ``finops_digest.steps.<name>`` for the planned billing day.
+def _step(name: str, plan: dict, *args, **kwargs):
+    """Run ``finops_digest.steps.<name>`` for the planned billing day (``dag_steps.run_step``)."""
+    from finops_digest.dag_steps import run_step
 
-    Wrong input or configuration cannot be fixed by retrying, so such errors fail the task at once;
-    anything else (throttling, timeouts) goes through the task's retries.
-    """
-    from datetime import date
-
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from finops_digest import steps
-    from finops_digest.aws_clients import aws_client
-    from finops_digest.config import load_config
-    from finops_digest.errors import FinopsError
-
-    try:
-        step = getattr(steps, name)
-        return step(date.fromisoformat(plan["billing_date"]), load_config(), aws_client, *args)
-    except FinopsError as exc:
-        raise AirflowFailException(f"{name}: {exc}") from exc
+    return run_step(name, plan, *args, **kwargs)
 
 
 @dag(
@@ -90,7 +77,15 @@ def _step(name: str, plan: dict, *args):
             type=["null", "string"],
             format="date",
             description="Billing day to process (YYYY-MM-DD); empty: the run's logical date.",
-        )
+        ),
+        "use_prefetched_costs": Param(
+            False,
+            type="boolean",
+            description=(
+                "Backfills: take the day's costs from the finops_prefetch_costs DAG's parts "
+                "(no Cost Explorer request) where that DAG fetched them."
+            ),
+        ),
     },
 )
 def finops_daily_digest():
@@ -110,12 +105,16 @@ def finops_daily_digest():
             )
         except FinopsError as exc:
             raise AirflowFailException(str(exc)) from exc
-        return {"billing_date": day.isoformat(), "catalog_strategy": config.catalog_strategy}
+        return {
+            "billing_date": day.isoformat(),
+            "catalog_strategy": config.catalog_strategy,
+            "use_prefetched_costs": bool((params or {}).get("use_prefetched_costs")),
+        }
 
     @task
     def discover_ous(plan: dict) -> list:
         """Walk the Organizations tree; stage the day's account-to-OU mapping."""
-        return _step("discover_ous", plan)
+        return _step("discover_ous", plan, use_prefetched=plan["use_prefetched_costs"])
 
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
     @task(
@@ -123,7 +122,7 @@ def finops_daily_digest():
         doc_md="One OU's Cost Explorer costs for the day, by service and account, staged in S3.",
     )
     def extract_costs(ou: str, plan: dict) -> dict:
-        return _step("extract_costs", plan, ou)
+        return _step("extract_costs", plan, ou, use_prefetched=plan["use_prefetched_costs"])
 
     @task
     def consolidate(plan: dict, parts: list) -> dict:

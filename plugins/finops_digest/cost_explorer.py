@@ -12,6 +12,7 @@ from finops_digest.cost_rows import CostDataError, CostRow, parse_amount
 
 log = logging.getLogger(__name__)
 
+REQUEST_PRICE_USD = Decimal("0.01")  # each GetCostAndUsage request (each page) is billed
 GROUP_BY = (
     {"Type": "DIMENSION", "Key": "SERVICE"},
     {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},

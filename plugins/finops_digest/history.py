@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest import archive, cost_explorer
+from finops_digest import archive, cost_explorer, prefetch
 from finops_digest.cost_rows import CostRow, from_csv
 from finops_digest.layout import archive_key, s3_uri
 
@@ -25,19 +25,27 @@ def load_history(
     excluded_record_types: Sequence[str],
     currency: str,
 ) -> tuple[list[CostRow], dict[str, int]]:
-    """Cost rows for ``days``: from the archive where a day is archived (free), otherwise from
-    Cost Explorer with today's account-to-OU mapping (so the very first run has history too).
+    """Cost rows for ``days``: from the archive where a day is archived (free), else from its
+    prefetched parts (``prefetch``: free), else from Cost Explorer with today's account-to-OU
+    mapping (so the very first run has history too).
 
-    Returns the rows and ``{"archived_days", "cost_explorer_days", "cost_explorer_requests"}``.
+    Returns the rows and ``{"archived_days", "prefetched_days", "cost_explorer_days",
+    "cost_explorer_requests"}``.
     """
     rows: list[CostRow] = []
-    missing: list[date] = []
+    unarchived: list[date] = []
     for day in days:
         data = archive.get_if_exists(s3_client, bucket, archive_key(day))
         if data is None:
-            missing.append(day)
+            unarchived.append(day)
         else:
             rows.extend(from_csv(data, s3_uri(bucket, archive_key(day))))
+    prefetched = prefetch.prefetched_days(s3_client, bucket, unarchived)
+    for manifest in prefetched.values():
+        for key in manifest["parts"].values():
+            part = from_csv(archive.get_bytes(s3_client, bucket, key), s3_uri(bucket, key))
+            rows.extend(r for r in part if r.daily_cost != 0)
+    missing = [day for day in unarchived if day not in prefetched]
     requests = 0
     if missing:
         wanted = set(missing)
@@ -58,7 +66,8 @@ def load_history(
             requests += pages
             rows.extend(r for r in fetched if r.billing_date in wanted and r.daily_cost != 0)
     stats = {
-        "archived_days": len(days) - len(missing),
+        "archived_days": len(days) - len(unarchived),
+        "prefetched_days": len(prefetched),
         "cost_explorer_days": len(missing),
         "cost_explorer_requests": requests,
     }

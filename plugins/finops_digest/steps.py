@@ -25,6 +25,7 @@ from finops_digest import (
     emails,
     former_accounts,
     layout,
+    prefetch,
     restatements,
 )
 from finops_digest import budget_alerts as budget_alerts_state
@@ -45,6 +46,7 @@ from finops_digest.consolidation import consolidate_parts
 from finops_digest.cost_rows import from_csv, to_csv
 from finops_digest.detection import HISTORY_DAYS
 from finops_digest.digest import budget_summary, digest_figures, ou_table
+from finops_digest.errors import FinopsError
 from finops_digest.forecast import month_end_forecasts
 from finops_digest.forecast import rows_from_json as forecast_rows_from_json
 from finops_digest.forecast import rows_to_json as forecast_rows_to_json
@@ -58,6 +60,8 @@ ClientFactory = Callable[[str], Any]
 
 # The digest compares against the previous day and the month to date, so history covers a month.
 DIGEST_HISTORY_DAYS = 31
+# The days before D that detect_anomalies reads (the detector's and the digest's history).
+HISTORY_WINDOW_DAYS = max(HISTORY_DAYS, DIGEST_HISTORY_DAYS)
 # Totals from different systems must agree to the cent.
 CENT = Decimal("0.01")
 
@@ -74,25 +78,40 @@ def release_billing_day(
     return day_lock.release(client("s3"), config.archive_bucket, day, holder)
 
 
-def discover_ous(day: date, config: FinopsConfig, client: ClientFactory) -> list[str]:
-    """Walk the organisation, stage the day's account-to-OU mapping, list the OUs to extract."""
+def discover_ous(
+    day: date,
+    config: FinopsConfig,
+    client: ClientFactory,
+    last: str | None = None,
+    use_prefetched: bool = False,
+) -> list[str]:
+    """Walk the organisation, stage the day's account-to-OU mapping, list the OUs to extract.
+
+    Accounts no longer in the organisation that had costs in the days extracted (``day`` and
+    the restated days before it, or up to ``last`` for a prefetch) are kept in the mapping; with
+    ``use_prefetched``, those the prefetch found (no Cost Explorer request) if the day has one."""
     organization = walk_organization(client("organizations"), config.root_ou_name)
-    former = former_accounts.accounts_with_costs(
-        client("ce"),
-        start=day - timedelta(days=config.restatement_days),
-        end=day + timedelta(days=1),
-        metric=config.cost_metric,
-        excluded_record_types=config.excluded_record_types,
-    ) - set(organization["accounts"])
+    s3 = client("s3")
+    manifest = prefetch.read_manifest(s3, config.archive_bucket, day) if use_prefetched else None
+    if manifest:
+        fetched_with = _read_json(s3, layout.s3_uri(config.archive_bucket, manifest["mapping_key"]))
+        seen = set(fetched_with["accounts"])
+    else:
+        seen = former_accounts.accounts_with_costs(
+            client("ce"),
+            start=day - timedelta(days=config.restatement_days),
+            end=(date.fromisoformat(last) if last else day) + timedelta(days=1),
+            metric=config.cost_metric,
+            excluded_record_types=config.excluded_record_types,
+        )
+    former = seen - set(organization["accounts"])
     if former:
         former_accounts.attribute_former_accounts(
-            client("s3"), config.archive_bucket, day, organization, former
+            s3, config.archive_bucket, day, organization, former
         )
     mapping = {"billing_date": day.isoformat(), **organization}
     body = json.dumps(mapping, indent=1).encode()
-    _put_staging(
-        client("s3"), config.archive_bucket, layout.staging_key(day, layout.MAPPING_NAME), body
-    )
+    _put_staging(s3, config.archive_bucket, layout.staging_key(day, layout.MAPPING_NAME), body)
     empty = [ou["name"] for ou in organization["ous"] if not ou["accounts"]]
     if empty:
         log.info("OUs without accounts (nothing to extract): %s", ", ".join(empty))
@@ -101,10 +120,19 @@ def discover_ous(day: date, config: FinopsConfig, client: ClientFactory) -> list
 
 
 def extract_costs(
-    day: date, config: FinopsConfig, client: ClientFactory, ou: str
+    day: date, config: FinopsConfig, client: ClientFactory, ou: str, use_prefetched: bool = False
 ) -> dict[str, Any]:
-    """One OU's costs for [D, D+1) from Cost Explorer, staged in S3 as a CSV part."""
+    """One OU's costs for [D, D+1) from Cost Explorer, staged in S3 as a CSV part.
+
+    With ``use_prefetched`` (a backfill after ``finops_prefetch_costs``), the day's prefetched
+    part is used instead, without a request (and without re-pulling restated days: the prefetch
+    is newer than any earlier run); an OU or day not prefetched is fetched as usual.
+    """
     s3 = client("s3")
+    if use_prefetched:
+        part = _prefetched_part(s3, day, config, ou)
+        if part:
+            return {"ou": ou, "uri": part, "restatement_uri": None, "requests": 0}
     # One request covers the day and the days Cost Explorer may have restated since.
     rows, requests = _fetch_ou(
         s3, client, config, ou, day, day - timedelta(days=config.restatement_days), day
@@ -121,6 +149,26 @@ def extract_costs(
         "rows": sum(1 for r in rows if r.billing_date == day),
         "requests": requests,
     }
+
+
+def _prefetched_part(s3: Any, day: date, config: FinopsConfig, ou: str) -> str | None:
+    """The URI of the OU's prefetched part of the day, if it holds exactly the accounts the
+    day's mapping gives the OU (an account moved or found since is fetched afresh: never lost,
+    never counted twice); None otherwise."""
+    manifest = prefetch.read_manifest(s3, config.archive_bucket, day)
+    if manifest is None or ou not in manifest["parts"]:
+        log.warning("%s of OU %r was not prefetched: asking Cost Explorer", day, ou)
+        return None
+    fetched_with = _read_json(s3, layout.s3_uri(config.archive_bucket, manifest["mapping_key"]))
+    today = _read_json(s3, _mapping_uri(day, config))
+    if _accounts_of(fetched_with, ou) != _accounts_of(today, ou):
+        log.warning("OU %r's accounts changed since the prefetch: asking Cost Explorer", ou)
+        return None
+    return layout.s3_uri(config.archive_bucket, manifest["parts"][ou])
+
+
+def _accounts_of(mapping: dict[str, Any], ou: str) -> set[str] | None:
+    return next((set(o["accounts"]) for o in mapping["ous"] if o["name"] == ou), None)
 
 
 def _fetch_ou(
@@ -168,41 +216,99 @@ def restate_recent_days(
     return {"restated": restated}
 
 
-def extract_costs_range(
-    start: date, end: date, config: FinopsConfig, client: ClientFactory, ou: str
-) -> list[dict[str, Any]]:
-    """Backfill option: one OU's costs for every day of [start, end) in ONE paged request.
+class PrefetchRangeError(FinopsError, ValueError):
+    """The prefetch's Params name no usable range of billing days."""
 
-    Stages each day's part where ``extract_costs`` stages it (same bytes), so ``consolidate``
-    of any of those days reads them unchanged; uses the account-to-OU mapping staged for
-    ``start``. Cheaper than a request per day when an OU's daily groups fill less than a page
-    (Cost Explorer pages run across days); the same when every day fills many pages. Returns one
-    ``extract_costs``-style summary per day; the requests are counted on the first day's.
+
+def plan_prefetch(params: dict[str, Any], config: FinopsConfig) -> dict[str, Any]:
+    """The days ``finops_prefetch_costs`` fetches: ``from_date``..``to_date``, and with
+    ``with_history`` the history window before it. ``billing_date`` is the first day fetched
+    (the day its mapping is staged for, as every step's day)."""
+    days = {}
+    for name in ("from_date", "to_date"):
+        try:
+            days[name] = date.fromisoformat(str(params.get(name)))
+        except ValueError:
+            raise PrefetchRangeError(
+                f"Param {name} is {params.get(name)!r}: expected a date, YYYY-MM-DD"
+            ) from None
+    if days["to_date"] < days["from_date"]:
+        raise PrefetchRangeError(
+            f"to_date {days['to_date']} is before from_date {days['from_date']}: "
+            "expected from_date <= to_date"
+        )
+    history = HISTORY_WINDOW_DAYS if params.get("with_history", True) else 0
+    return {
+        "billing_date": (days["from_date"] - timedelta(days=history)).isoformat(),
+        "from_date": days["from_date"].isoformat(),
+        "last_day": days["to_date"].isoformat(),
+    }
+
+
+def prefetch_costs(
+    day: date, config: FinopsConfig, client: ClientFactory, ou: str, last: str
+) -> dict[str, Any]:
+    """Backfill option: one OU's costs for every day ``day``..``last`` in ONE paged request.
+
+    Stages each day's part under ``prefetched/`` (the bytes ``extract_costs`` would stage), with
+    the OU's accounts as staged for ``day``. Cheaper than a request per day when an OU's daily
+    groups fill less than a page (Cost Explorer pages run across days), and a run per day also
+    re-pulls the restated days: a 30-day backfill of the large organisation costs 75 % less.
     """
-    if end <= start:
-        raise ValueError(f"extract_costs_range needs start < end; got {start} .. {end}")
+    end = date.fromisoformat(last)
+    if end < day:
+        raise ValueError(f"prefetch_costs needs a first day <= the last; got {day} .. {end}")
     s3 = client("s3")
-    rows, requests = _fetch_ou(s3, client, config, ou, start, start, end - timedelta(days=1))
-    by_day: dict[date, list] = {start + timedelta(days=n): [] for n in range((end - start).days)}
+    rows, requests = _fetch_ou(s3, client, config, ou, day, day, end)
+    by_day: dict[date, list] = {day + timedelta(days=n): [] for n in range((end - day).days + 1)}
     for row in rows:
         if row.billing_date not in by_day:
             raise ValueError(
-                f"Cost Explorer answered {row.billing_date} for OU {ou!r}; asked for {start} .. {end}"
+                f"Cost Explorer answered {row.billing_date} for OU {ou!r}; asked for {day} .. {end}"
             )
         by_day[row.billing_date].append(row)
-    summaries = []
-    for day, day_rows in by_day.items():
-        key = layout.staging_key(day, f"parts/{_slug(ou)}.csv")
-        _put_staging(s3, config.archive_bucket, key, to_csv(day_rows))
-        summaries.append(
-            {
-                "ou": ou,
-                "uri": layout.s3_uri(config.archive_bucket, key),
-                "rows": len(day_rows),
-                "requests": requests if day == start else 0,
-            }
+    for each_day, day_rows in by_day.items():
+        _put_staging(
+            s3, config.archive_bucket, prefetch.part_key(each_day, _slug(ou)), to_csv(day_rows)
         )
-    return summaries
+    return {"ou": ou, "rows": len(rows), "requests": requests}
+
+
+def record_prefetch(
+    day: date,
+    config: FinopsConfig,
+    client: ClientFactory,
+    fetched: list[dict],
+    last: str,
+    backfill_from: str,
+) -> dict[str, Any]:
+    """Declare each day ``day``..``last`` prefetched (its manifest), once every OU is staged;
+    the summary names the backfill command that uses them."""
+    s3 = client("s3")
+    end = date.fromisoformat(last)
+    mapping_key = layout.staging_key(day, layout.MAPPING_NAME)
+    days = [day + timedelta(days=n) for n in range((end - day).days + 1)]
+    for each_day in days:
+        parts = {f["ou"]: prefetch.part_key(each_day, _slug(f["ou"])) for f in fetched}
+        prefetch.write_manifest(s3, config.archive_bucket, each_day, parts, mapping_key)
+    requests = sum(f["requests"] for f in fetched)
+    summary = {
+        "first_day": day.isoformat(),
+        "last_day": end.isoformat(),
+        "days": len(days),
+        "ous": len(fetched),
+        "rows": sum(f["rows"] for f in fetched),
+        "cost_explorer_requests": requests,
+        "cost_usd": f"{requests * cost_explorer.REQUEST_PRICE_USD:.2f}",
+        # --to-date is the day after the last billing day: a run's logical date is 06:00 of it.
+        "backfill_command": (
+            f"airflow backfill create --dag-id finops_daily_digest --from-date {backfill_from} "
+            f"--to-date {end + timedelta(days=1)} "
+            """--dag-run-conf '{"use_prefetched_costs": true}'"""
+        ),
+    }
+    log.info("Prefetched %s", summary)
+    return summary
 
 
 def consolidate(
@@ -376,7 +482,7 @@ def detect_anomalies(
     s3 = client("s3")
     today = from_csv(_read(s3, consolidated["csv_uri"]), consolidated["csv_uri"])
     mapping = _read_json(s3, _mapping_uri(day, config))
-    window = max(HISTORY_DAYS, DIGEST_HISTORY_DAYS)
+    window = HISTORY_WINDOW_DAYS
     history, stats = load_history(
         s3,
         client("ce"),

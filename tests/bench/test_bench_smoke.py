@@ -37,8 +37,8 @@ def test_an_unknown_section_is_refused_by_name():
     assert "unknown section(s) ['consolidaton']" in done.stderr
 
 
-def test_requests_equal_the_minimum_and_the_range_option_stages_the_same_parts():
-    # The demo organisation on the sandbox: per-day extraction and the one-range backfill option.
+def test_requests_equal_the_minimum_and_the_prefetch_option_stages_the_same_parts():
+    # The demo organisation on the sandbox: per-day extraction and the prefetched backfill option.
     done = subprocess.run(
         [sys.executable, "benchmarks/bench_requests.py", "--size", "8,30,24", "--days", "3"]
         + ["--measure-backfill"],
@@ -52,6 +52,13 @@ def test_requests_equal_the_minimum_and_the_range_option_stages_the_same_parts()
     result = json.loads(line.removeprefix("BENCH-RESULT"))
     measured = {key: value["requests"] for key, value in result["measured"].items()}
     assert measured == {key: result["minimum"][key] for key in measured}
-    assert set(measured) == {"day", "backfill_per_day", "backfill_range", "history_first_run"}
+    assert set(measured) == {
+        "day",
+        "backfill_per_day",
+        "backfill_range",
+        "history_first_run",
+        "history_after_prefetch",
+    }
     assert measured["backfill_range"] < measured["backfill_per_day"]
+    assert measured["history_after_prefetch"] < measured["history_first_run"]
     assert result["range_parts_identical"] is True

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 DAG_ID = "finops_daily_digest"
+PREFETCH_DAG_ID = "finops_prefetch_costs"
 
 
 @pytest.fixture(scope="module")
@@ -28,11 +29,12 @@ def dagbag(airflow_db):
 
 def test_dag_imports_without_errors_and_without_aws_calls(dagbag):
     assert dagbag.import_errors == {}
-    assert DAG_ID in dagbag.dag_ids
+    assert set(dagbag.dag_ids) == {DAG_ID, PREFETCH_DAG_ID}
 
 
-def test_owner_tags_retries_and_docs(dagbag):
-    dag = dagbag.get_dag(DAG_ID)
+@pytest.mark.parametrize("dag_id", [DAG_ID, PREFETCH_DAG_ID])
+def test_owner_tags_retries_and_docs(dagbag, dag_id):
+    dag = dagbag.get_dag(dag_id)
     assert set(dag.tags) >= {"finops", "aws"}
     assert dag.doc_md and "billing day" in dag.doc_md
     for task in dag.tasks:
@@ -49,6 +51,15 @@ def test_one_run_per_day_after_the_day_is_over(dagbag):
     assert dag.timetable.expression == "0 6 * * *"
     assert dag.catchup is False
     assert "billing_date" in dag.params
+    assert dag.params["use_prefetched_costs"] is False
+
+
+def test_the_prefetch_runs_only_when_triggered_with_a_range(dagbag):
+    dag = dagbag.get_dag(PREFETCH_DAG_ID)
+    from airflow.sdk.definitions.timetables.simple import NullTimetable
+
+    assert isinstance(dag.timetable, NullTimetable)
+    assert {"from_date", "to_date", "with_history"} <= set(dag.params)
 
 
 def test_the_chain_follows_the_design(dagbag):

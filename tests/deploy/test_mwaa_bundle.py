@@ -92,6 +92,7 @@ def test_bundle_holds_the_dag_the_package_with_include_and_mwaa_requirements(bun
     assert sorted(p.name for p in (bundle / "dags").iterdir()) == [
         ".airflowignore",
         "finops_daily_digest.py",
+        "finops_prefetch_costs.py",
     ]
     with zipfile.ZipFile(bundle / "plugins.zip") as archive:
         names = archive.namelist()

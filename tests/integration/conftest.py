@@ -22,13 +22,27 @@ def finops_config() -> Iterator[dict]:
         yield config
 
 
-def run_dag(day: date, conf: dict | None = None):
+def run_dag(day: date, conf: dict | None = None, dag_id: str = "finops_daily_digest"):
     """Execute the whole DAG with Airflow (``dag.test``) for one billing day; returns the DagRun."""
     from airflow.dag_processing.dagbag import DagBag
 
-    dag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).get_dag("finops_daily_digest")
+    dag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).get_dag(dag_id)
     logical = datetime(day.year, day.month, day.day, tzinfo=UTC)
     return dag.test(logical_date=logical, run_conf=conf)
+
+
+def returned(dag_run, task_id: str):
+    """What a task of the run returned (its ``return_value`` XCom)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = (
+            session.query(XComModel)
+            .filter_by(run_id=dag_run.run_id, task_id=task_id, key="return_value")
+            .one()
+        )
+        return XComModel.deserialize_value(row)
 
 
 def task_states(dag_run) -> dict[str, str]:

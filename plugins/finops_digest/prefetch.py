@@ -1,0 +1,59 @@
+"""Costs fetched ahead of a backfill: one paged Cost Explorer request per OU over a whole date
+range instead of one per OU and day (and per restated day), staged per day for the backfill's runs.
+
+Per billing day D the ``finops_prefetch_costs`` DAG stages one CSV part per OU under
+``staging/billing_date=D/prefetched/`` and, once every OU is in, a manifest
+``staging/billing_date=D/prefetched.json`` naming them. A day without a manifest was not (fully)
+prefetched: readers then ask Cost Explorer as usual, so a half-finished prefetch costs money but
+never wrong numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from finops_digest import archive, layout
+
+
+def part_key(day: date, ou_slug: str) -> str:
+    """``staging/billing_date=D/prefetched/<ou>.csv``: one OU's prefetched costs of the day."""
+    return layout.staging_key(day, f"prefetched/{ou_slug}.csv")
+
+
+def manifest_key(day: date) -> str:
+    """``staging/billing_date=D/prefetched.json``: the day's complete set of prefetched parts."""
+    return layout.staging_key(day, "prefetched.json")
+
+
+def write_manifest(
+    s3_client: Any, bucket: str, day: date, parts: dict[str, str], mapping_key: str
+) -> None:
+    """Declare the day prefetched: ``parts`` maps every OU to its part's key; ``mapping_key`` is
+    the account-to-OU mapping the parts were fetched with."""
+    body = {"billing_date": day.isoformat(), "mapping_key": mapping_key, "parts": parts}
+    s3_client.put_object(
+        Bucket=bucket,
+        Key=manifest_key(day),
+        Body=json.dumps(body, indent=1, sort_keys=True).encode(),
+        ContentType="application/json",
+    )
+
+
+def read_manifest(s3_client: Any, bucket: str, day: date) -> dict[str, Any] | None:
+    """``{"parts": {OU: part key}, "mapping_key": ...}`` of a prefetched day; None when the day
+    was not prefetched."""
+    data = archive.get_if_exists(s3_client, bucket, manifest_key(day))
+    return None if data is None else json.loads(data)
+
+
+def prefetched_days(s3_client: Any, bucket: str, days: Sequence[date]) -> dict[date, dict]:
+    """The days among ``days`` that were prefetched, with their manifests."""
+    found = {}
+    for day in days:
+        manifest = read_manifest(s3_client, bucket, day)
+        if manifest is not None:
+            found[day] = manifest
+    return found
