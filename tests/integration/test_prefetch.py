@@ -58,14 +58,20 @@ def test_a_backfill_run_on_prefetched_costs_archives_the_same_day_without_extrac
     prefetched, sandbox, aws, finops_config
 ):
     day = date(2025, 9, 11)
+    assert run_dag(day - timedelta(days=1), {"use_prefetched_costs": True}).state == "success"
     dag_run = run_dag(day, {"use_prefetched_costs": True})
     assert dag_run.state == "success", task_states(dag_run)
     assert returned(dag_run, "consolidate")["cost_explorer_requests"] == 0
     s3, bucket = aws("s3"), finops_config["archive_bucket"]
+    # The day before, archived by its own run, is not "restated" from prefetched parts.
+    assert returned(dag_run, "restate_recent_days") == {"restated": []}
+    before = "ou-breakdowns/year=2025/month=09/day=10/ou_breakdown.csv"
+    assert len(s3.list_object_versions(Bucket=bucket, Prefix=before)["Versions"]) == 1
     folder = "ou-breakdowns/year=2025/month=09/day=11"
     report = json.loads(s3.get_object(Bucket=bucket, Key=f"{folder}/anomalies.json")["Body"].read())
     assert report["history"]["cost_explorer_requests"] == 0, "history came from the prefetch"
-    assert report["history"]["prefetched_days"] == HISTORY_WINDOW_DAYS
+    assert report["history"]["archived_days"] == 1  # the day before
+    assert report["history"]["prefetched_days"] == HISTORY_WINDOW_DAYS - 1
     body = s3.get_object(Bucket=bucket, Key=f"{folder}/ou_breakdown.csv")["Body"].read()
     archived = [
         (r.billing_date, r.ou, r.service, r.linked_account, r.daily_cost)
