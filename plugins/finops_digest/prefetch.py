@@ -23,6 +23,12 @@ def part_key(day: date, ou_slug: str) -> str:
     return layout.staging_key(day, f"prefetched/{ou_slug}.csv")
 
 
+def mapping_key(day: date) -> str:
+    """The account-to-OU mapping a prefetch starting on ``day`` fetched with (its own copy: the
+    day's run re-stages the day's mapping)."""
+    return layout.staging_key(day, f"prefetched/{layout.MAPPING_NAME}")
+
+
 def manifest_key(day: date) -> str:
     """``staging/billing_date=D/prefetched.json``: the day's complete set of prefetched parts."""
     return layout.staging_key(day, "prefetched.json")

@@ -293,7 +293,8 @@ def record_prefetch(
     the summary names the backfill command that uses them."""
     s3 = client("s3")
     end = date.fromisoformat(last)
-    mapping_key = layout.staging_key(day, layout.MAPPING_NAME)
+    mapping_key = prefetch.mapping_key(day)
+    _put_staging(s3, config.archive_bucket, mapping_key, _read(s3, _mapping_uri(day, config)))
     days = [day + timedelta(days=n) for n in range((end - day).days + 1)]
     for each_day in days:
         parts = {f["ou"]: prefetch.part_key(each_day, _slug(f["ou"])) for f in fetched}

@@ -31,17 +31,22 @@ OPERATIONS = (
 )
 
 
+def _run_then_clear_faults(sandbox, day: date):
+    """Run the DAG for the day with the injected faults; (DagRun, task states)."""
+    try:
+        dag_run = run_dag(day)
+        return dag_run, task_states(dag_run)
+    finally:
+        sandbox.reset_faults()
+
+
 def test_a_run_survives_throttling_and_5xx_on_every_aws_call(sandbox, airflow_db, finops_config):
     for operation in OPERATIONS:
         sandbox.inject_fault(
             operation=operation, error_code="ServiceUnavailable", status=503, count=1
         )
         sandbox.inject_fault(operation=operation, error_code="ThrottlingException", count=1)
-    try:
-        dag_run = run_dag(date(2025, 9, 12))
-        states = task_states(dag_run)
-    finally:
-        sandbox.reset_faults()
+    dag_run, states = _run_then_clear_faults(sandbox, date(2025, 9, 12))
     assert dag_run.state == "success", states
     assert all(sandbox.calls(op) >= 3 for op in OPERATIONS), {
         op: sandbox.calls(op) for op in OPERATIONS
@@ -60,11 +65,7 @@ def test_a_run_survives_a_timeout_on_every_aws_call(
     _connection_with(monkeypatch, read_timeout=1, connect_timeout=1)
     for operation in OPERATIONS:
         sandbox.inject_timeout(operation, seconds=3)
-    try:
-        dag_run = run_dag(date(2025, 9, 13))
-        states = task_states(dag_run)
-    finally:
-        sandbox.reset_faults()
+    dag_run, states = _run_then_clear_faults(sandbox, date(2025, 9, 13))
     assert dag_run.state == "success", states
     assert sandbox.faults.pending() == [], "every operation met its timeout"
     digests = [m for m in sandbox.sent_emails() if b"X-FinOps-Billing-Date: 2025-09-13" in m]
@@ -77,11 +78,7 @@ def test_a_lock_write_that_landed_but_timed_out_is_not_mistaken_for_another_run(
     _connection_with(monkeypatch, read_timeout=1)
     # The run's first write is taking the day's lock; it lands, but its answer never arrives.
     sandbox.inject_timeout("PutObject", seconds=3, applied=True)
-    try:
-        dag_run = run_dag(date(2025, 9, 11))
-        states = task_states(dag_run)
-    finally:
-        sandbox.reset_faults()
+    dag_run, states = _run_then_clear_faults(sandbox, date(2025, 9, 11))
     assert dag_run.state == "success", states
     assert tries(dag_run, "lock_billing_day") == 1, "the lock is ours: no task retry needed"
     versions = aws("s3").list_object_versions(

@@ -96,3 +96,41 @@ def test_a_range_backwards_is_refused_naming_both_days(sandbox, airflow_db, fino
     )
     assert dag_run.state == "failed"
     assert task_states(dag_run)["plan_prefetch"] == "failed"
+
+
+def test_an_account_moved_since_the_prefetch_is_fetched_afresh_under_its_new_ou(
+    prefetched, sandbox, aws, finops_config
+):
+    day = date(2025, 9, 12)
+    organization = sandbox.organization
+    account = next(a for a in organization.accounts if organization.ou_path_of(a.id) == "Sales")
+    org = aws("organizations")
+    root = org.list_roots()["Roots"][0]["Id"]
+    top = org.list_organizational_units_for_parent(ParentId=root)["OrganizationalUnits"]
+    marketing = next(ou["Id"] for ou in top if ou["Name"] == "Marketing")
+    source = org.list_parents(ChildId=account.id)["Parents"][0]["Id"]
+    org.move_account(AccountId=account.id, SourceParentId=source, DestinationParentId=marketing)
+
+    dag_run = run_dag(day, {"use_prefetched_costs": True})
+    assert dag_run.state == "success", task_states(dag_run)
+    # Only Sales and Marketing are asked afresh (the day and its restated days); the rest is
+    # prefetched.
+    groups = groups_per_ou(organization)
+    moved_groups = len(organization.services_of(account.id))
+    afresh = {
+        "Sales": groups["Sales"] - moved_groups,
+        "Marketing": groups["Marketing"] + moved_groups,
+    }
+    expected_requests = minimum_range(afresh, span(day - timedelta(days=3), 4), PAGE)
+    assert returned(dag_run, "consolidate")["cost_explorer_requests"] == expected_requests
+    key = "ou-breakdowns/year=2025/month=09/day=12/ou_breakdown.csv"
+    body = aws("s3").get_object(Bucket=finops_config["archive_bucket"], Key=key)["Body"].read()
+    archived = sorted(
+        (r.billing_date, r.ou, r.service, r.linked_account, r.daily_cost)
+        for r in from_csv(body, key)
+    )
+    moved = sorted(
+        (d, "Marketing" if a == account.id else ou, s, a, cost)
+        for d, ou, s, a, cost in expected_rows(organization, day)
+    )
+    assert archived == moved, "the moved account's costs once, under its new OU; nothing else"
