@@ -124,7 +124,7 @@ def test_dag_parses_and_templates_render_from_the_mwaa_layout(mwaa_home, tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found["import_errors"] == {}
-    assert found["dag_ids"] == ["finops_daily_digest"]
+    assert found["dag_ids"] == ["finops_daily_digest", "finops_prefetch_costs"]
     assert found["repo_on_path"] == [] and found["sandbox_importable"] is False
     plugins = mwaa_home / "plugins" / "finops_digest"
     assert Path(found["package"]).parent == plugins
