@@ -29,7 +29,7 @@ sys.path[:0] = [str(REPO), str(REPO / "plugins")]
 import boto3  # noqa: E402
 
 from finops_digest import archive, layout, steps  # noqa: E402
-from finops_digest.catalog import ensure_table, partition_totals_sql  # noqa: E402
+from finops_digest.catalog import ensure_table, partition_totals_sql, table_input  # noqa: E402
 from finops_digest.config import parse_config  # noqa: E402
 from finops_digest.cost_rows import CostRow, consolidate, to_parquet  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
@@ -81,7 +81,9 @@ def measure(strategy: str, days: int) -> dict:
 
         s3, athena = client("s3"), client("athena")
         location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")
-        ensure_table(client("glue"), "finops_db", "ou_breakdown", location, config.cost_metric)
+        ensure_table(
+            client("glue"), "finops_db", table_input("ou_breakdown", location, config.cost_metric)
+        )
         seconds, catalog_calls = [], []
         for n in range(days):
             day = FIRST_DAY + timedelta(days=n)

@@ -142,8 +142,8 @@ def finops_daily_digest():
         return _step("restate_recent_days", plan, list(parts))
 
     @task
-    def register_table(plan: dict) -> str:
-        """Create the Glue table with typed partition keys if it does not exist yet."""
+    def register_table(plan: dict) -> dict:
+        """Create the Glue tables (costs; budget vs forecast) if they do not exist yet."""
         return _step("register_table", plan)
 
     @task

@@ -1,8 +1,8 @@
 """Athena queries that really run: Glue catalog + S3 Parquet -> DuckDB, results like AWS.
 
 moto records query executions but never runs them. Here StartQueryExecution loads every table the
-SQL references from the Glue catalog (Parquet objects under each partition location, partition
-columns typed per PartitionKeys), transpiles the SQL Trino -> DuckDB with sqlglot, runs it, stores
+SQL references from the Glue catalog (Parquet objects under each partition location, or under the
+table's location with partition projection; partition columns typed per PartitionKeys), transpiles the SQL Trino -> DuckDB with sqlglot, runs it, stores
 the rows for GetQueryResults and writes <query id>.csv to the output location, as Athena does.
 """
 
@@ -122,17 +122,40 @@ def _glue_table(account_id: str, region: str, db: str, name: str) -> FakeTable:
         ) from None
 
 
-def _read_parquet_under(location: str) -> list[pa.Table]:
+def _parquet_under(location: str) -> list[tuple[str, pa.Table]]:
+    """(key, table) of every Parquet object under ``location`` (latest versions)."""
     bucket, _ = split_s3_uri(location)
-    tables = []
+    found = []
     for key in list_latest(location if location.endswith("/") else location + "/"):
         name = key.rsplit("/", 1)[-1]
         if not name or name.startswith(("_", ".")):
             continue
         body = read_latest(bucket, key)
         if body[:4] == b"PAR1":
-            tables.append(pq.read_table(io.BytesIO(body)))
-    return tables
+            found.append((key, pq.read_table(io.BytesIO(body))))
+    return found
+
+
+def _read_parquet_under(location: str) -> list[pa.Table]:
+    return [table for _, table in _parquet_under(location)]
+
+
+def _projected_pieces(
+    location: str, keys: list[tuple[str, str]], parameters: dict[str, str]
+) -> list[tuple[pa.Table, list[str]]]:
+    """Partition projection: the partitions are the Hive-style ``key=value/`` folders under the
+    table's location (Athena's default ``storage.location.template``), nothing registered."""
+    if "storage.location.template" in parameters:
+        raise QueryFailed("NOT_SUPPORTED: the sandbox projects Hive-style locations only")
+    _, prefix = split_s3_uri(location if location.endswith("/") else location + "/")
+    pieces = []
+    for key, table in _parquet_under(location):
+        folders = dict(
+            part.split("=", 1) for part in key[len(prefix) :].split("/")[:-1] if "=" in part
+        )
+        if all(name in folders for name, _ in keys):
+            pieces.append((table, [folders[name] for name, _ in keys]))
+    return pieces
 
 
 def _load_table(con: duckdb.DuckDBPyConnection, glue_table: FakeTable, db: str, name: str) -> None:
@@ -142,7 +165,10 @@ def _load_table(con: duckdb.DuckDBPyConnection, glue_table: FakeTable, db: str, 
     columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns") or []]
     keys = [(k["Name"].lower(), k.get("Type", "string")) for k in spec.get("PartitionKeys") or []]
     pieces: list[tuple[pa.Table, list[str]]] = []
-    if keys:
+    parameters = spec.get("Parameters") or {}
+    if keys and parameters.get("projection.enabled", "").lower() == "true":
+        pieces = _projected_pieces(sd.get("Location", ""), keys, parameters)
+    elif keys:
         for partition in glue_table.partitions.values():
             location = (partition.partition_input.get("StorageDescriptor") or {}).get("Location")
             if location:

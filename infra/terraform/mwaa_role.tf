@@ -33,6 +33,7 @@ resource "aws_iam_role_policy" "finops_dag" {
     kms_key_arn           = aws_kms_key.archive.arn
     glue_database         = aws_glue_catalog_database.finops.name
     glue_table            = var.glue_table
+    glue_budget_table     = var.glue_budget_table
     glue_crawler          = aws_glue_crawler.ou_breakdown.name
     athena_workgroup      = aws_athena_workgroup.finops.name
     ses_identity          = aws_sesv2_email_identity.sender.email_identity

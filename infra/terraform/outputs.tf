@@ -4,6 +4,7 @@ output "finops_config" {
     archive_bucket         = aws_s3_bucket.archive.id
     glue_database          = aws_glue_catalog_database.finops.name
     glue_table             = var.glue_table
+    glue_budget_table      = var.glue_budget_table
     glue_crawler           = aws_glue_crawler.ou_breakdown.name
     athena_workgroup       = aws_athena_workgroup.finops.name
     athena_output_location = local.athena_output_location

@@ -21,6 +21,12 @@ variable "glue_table" {
   default     = "ou_breakdown"
 }
 
+variable "glue_budget_table" {
+  description = "Athena table of each day's budget vs forecast per OU, created by the DAG (finops_config.glue_budget_table)."
+  type        = string
+  default     = "ou_budget"
+}
+
 variable "glue_crawler" {
   description = "Crawler over s3://<archive_bucket>/parquet/ou_breakdown/ (finops_config.glue_crawler)."
   type        = string

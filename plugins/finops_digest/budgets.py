@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -111,3 +112,34 @@ def _with_budget(entry: dict[str, Any], budget: dict[str, Any] | None) -> dict[s
 def breaches(rows: Iterable[dict[str, Any]]) -> list[str]:
     """OUs whose forecast exceeds their budget (a red light)."""
     return [row["ou"] for row in rows if row["light"] == RED]
+
+
+def budget_table_parquet(
+    day: date, rows: Iterable[dict[str, Any]], metadata: dict[str, str]
+) -> bytes:
+    """The day's rows of the Athena budget table (``catalog.BUDGET_COLUMNS``) as Parquet: each
+    OU's month to date, forecast with its interval and method, budget and light."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def amount(value: Decimal | None) -> float | None:
+        return None if value is None else float(value)
+
+    rows = list(rows)
+    table = pa.table(
+        {
+            "billingdate": pa.array([day] * len(rows), pa.date32()),
+            "ou": pa.array([r["ou"] for r in rows], pa.string()),
+            "month_to_date": pa.array([amount(r["month_to_date"]) for r in rows], pa.float64()),
+            "forecast": pa.array([amount(r["forecast"]) for r in rows], pa.float64()),
+            "forecast_lower": pa.array([amount(r["lower"]) for r in rows], pa.float64()),
+            "forecast_upper": pa.array([amount(r["upper"]) for r in rows], pa.float64()),
+            "forecast_method": pa.array([r["method"] for r in rows], pa.string()),
+            "budget": pa.array([amount(r["budget"]) for r in rows], pa.float64()),
+            "budget_source": pa.array([r["budget_source"] for r in rows], pa.string()),
+            "light": pa.array([r["light"] for r in rows], pa.string()),
+        }
+    ).replace_schema_metadata(metadata)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()

@@ -27,15 +27,54 @@ class CatalogError(FinopsError):
     """The Glue catalog does not hold what the pipeline relies on."""
 
 
-def table_input(table: str, location: str, cost_metric: str) -> dict[str, Any]:
-    """The Glue ``TableInput`` of the Parquet table, partitioned by year, month, day."""
+# The budget table: one row per OU per billing day, as forecast_month_end saw it (the digest's
+# per-OU budget table), for the month_to_date_vs_budget view analysts and QuickSight read.
+BUDGET_COLUMNS = (
+    ("billingdate", "date"),
+    ("ou", "string"),
+    ("month_to_date", "double"),
+    ("forecast", "double"),
+    ("forecast_lower", "double"),
+    ("forecast_upper", "double"),
+    ("forecast_method", "string"),
+    ("budget", "double"),
+    ("budget_source", "string"),
+    ("light", "string"),
+)
+# Partition projection: Athena computes the budget table's partitions from these ranges and the
+# Hive-style path, so no crawler run or partition registration is needed for it.
+PROJECTION = {
+    "projection.enabled": "true",
+    "projection.year.type": "integer",
+    "projection.year.range": "2020,2099",
+    "projection.month.type": "integer",
+    "projection.month.range": "1,12",
+    "projection.month.digits": "2",
+    "projection.day.type": "integer",
+    "projection.day.range": "1,31",
+    "projection.day.digits": "2",
+}
+
+
+def table_input(
+    table: str,
+    location: str,
+    cost_metric: str,
+    columns: tuple[tuple[str, str], ...] = COLUMNS,
+    parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The Glue ``TableInput`` of a Parquet table, partitioned by year, month, day."""
     return {
         "Name": table,
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "parquet", "finops.cost_metric": cost_metric},
+        "Parameters": {
+            "classification": "parquet",
+            "finops.cost_metric": cost_metric,
+            **(parameters or {}),
+        },
         "PartitionKeys": [{"Name": n, "Type": t} for n, t in PARTITION_KEYS],
         "StorageDescriptor": {
-            "Columns": [{"Name": n, "Type": t} for n, t in COLUMNS],
+            "Columns": [{"Name": n, "Type": t} for n, t in columns],
             "Location": location,
             "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
             "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
@@ -46,20 +85,24 @@ def table_input(table: str, location: str, cost_metric: str) -> dict[str, Any]:
     }
 
 
-def ensure_table(
-    glue_client: Any, database: str, table: str, location: str, cost_metric: str
-) -> str:
-    """Create the table if missing; refuse one with other partition keys or another location.
+def budget_table_input(table: str, location: str, cost_metric: str) -> dict[str, Any]:
+    """The budget table: :data:`BUDGET_COLUMNS`, partitions projected (:data:`PROJECTION`)."""
+    return table_input(table, location, cost_metric, BUDGET_COLUMNS, PROJECTION)
+
+
+def ensure_table(glue_client: Any, database: str, wanted: dict[str, Any]) -> str:
+    """Create the table ``wanted`` (a ``TableInput``) if missing; refuse one with other partition
+    keys or another location.
 
     Returns "created" or "exists".
     """
+    table = wanted["Name"]
+    location = wanted["StorageDescriptor"]["Location"]
     try:
         existing = glue_client.get_table(DatabaseName=database, Name=table)["Table"]
     except glue_client.exceptions.EntityNotFoundException:
         try:
-            glue_client.create_table(
-                DatabaseName=database, TableInput=table_input(table, location, cost_metric)
-            )
+            glue_client.create_table(DatabaseName=database, TableInput=wanted)
         except glue_client.exceptions.AlreadyExistsException:
             # A concurrent run (a backfill runs several days at once) created it first: check
             # that one instead.

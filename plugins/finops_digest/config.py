@@ -60,6 +60,8 @@ class FinopsConfig:
     archive_bucket: str
     glue_database: str = "finops_db"
     glue_table: str = "ou_breakdown"
+    # Each day's budget vs forecast per OU (Parquet, partition projection), for Athena users.
+    glue_budget_table: str = "ou_budget"
     glue_crawler: str = "finops-ou-breakdown-crawler"
     athena_workgroup: str = "primary"
     athena_output_location: str = ""
@@ -163,7 +165,14 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
     if "archive_bucket" not in raw:
         problems.append("archive_bucket: required (the versioned S3 bucket for the archive)")
     text("archive_bucket", _BUCKET_RE, "an S3 bucket name")
-    for key in ("glue_database", "glue_table", "glue_crawler", "athena_workgroup", "root_ou_name"):
+    for key in (
+        "glue_database",
+        "glue_table",
+        "glue_budget_table",
+        "glue_crawler",
+        "athena_workgroup",
+        "root_ou_name",
+    ):
         text(key, _NAME_RE, "a name of letters, digits, '_', '.', '-'")
     text("athena_output_location", re.compile(r"^s3://[^/]+/.*$"), "an s3://bucket/prefix/ URI")
     text("ses_sender", _EMAIL_RE, "an email address verified in SES")

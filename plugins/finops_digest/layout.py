@@ -9,6 +9,8 @@ from finops_digest.billing_day import partition_path
 CSV_PREFIX = "ou-breakdowns"
 # The Glue crawler targets this prefix; its last folder names the table (ou_breakdown).
 PARQUET_PREFIX = "parquet/ou_breakdown"
+# The budget table's own prefix, beside (not under) the crawled one.
+BUDGET_PREFIX = "parquet/ou_budget"
 STAGING_PREFIX = "staging"
 
 CSV_NAME = "ou_breakdown.csv"
@@ -25,6 +27,11 @@ def archive_key(day: date, name: str = CSV_NAME) -> str:
 def parquet_key(day: date) -> str:
     """The day's Parquet object, under the table's own prefix (one format per table location)."""
     return f"{PARQUET_PREFIX}/{partition_path(day)}/{PARQUET_NAME}"
+
+
+def budget_key(day: date) -> str:
+    """The day's row of the budget table (``parquet/ou_budget/year=.../ou_budget.parquet``)."""
+    return f"{BUDGET_PREFIX}/{partition_path(day)}/ou_budget.parquet"
 
 
 def staging_key(day: date, name: str) -> str:

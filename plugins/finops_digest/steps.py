@@ -32,14 +32,22 @@ from finops_digest import budget_alerts as budget_alerts_state
 from finops_digest import delivery as delivery_record
 from finops_digest.anomalies import find_anomalies
 from finops_digest.aws_anomalies import mark_seen_by_aws
-from finops_digest.budgets import against_budgets, breaches, read_aws_budgets, resolve_budgets
+from finops_digest.budgets import (
+    against_budgets,
+    breaches,
+    budget_table_parquet,
+    read_aws_budgets,
+    resolve_budgets,
+)
 from finops_digest.catalog import (
     CatalogError,
+    budget_table_input,
     ensure_table,
     partition_totals_sql,
     read_partition_totals,
     register_partition,
     require_crawler_target,
+    table_input,
 )
 from finops_digest.config import FinopsConfig
 from finops_digest.consolidation import consolidate_parts
@@ -384,13 +392,19 @@ def archive_to_s3(
     }
 
 
-def register_table(day: date, config: FinopsConfig, client: ClientFactory) -> str:
-    """Make sure the Glue table exists with typed partition keys, where the crawler looks."""
+def register_table(day: date, config: FinopsConfig, client: ClientFactory) -> dict[str, str]:
+    """Make sure the Glue tables exist with typed partition keys: the cost table where the
+    crawler looks, and the budget table (partitions projected) beside it."""
     glue = client("glue")
     location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")
     if config.catalog_strategy == "crawler":
         require_crawler_target(glue, config.glue_crawler, location)
-    return ensure_table(glue, config.glue_database, config.glue_table, location, config.cost_metric)
+    budget_location = layout.s3_uri(config.archive_bucket, layout.BUDGET_PREFIX + "/")
+    wanted = (
+        table_input(config.glue_table, location, config.cost_metric),
+        budget_table_input(config.glue_budget_table, budget_location, config.cost_metric),
+    )
+    return {t["Name"]: ensure_table(glue, config.glue_database, t) for t in wanted}
 
 
 # Seconds between GetCrawler polls while the crawler runs (a crawl on AWS takes about a minute).
@@ -818,10 +832,19 @@ def forecast_month_end(
         content_type="application/json",
         metadata=_provenance(day, config),
     )
+    table_row = archive.put_archived(
+        s3,
+        config.archive_bucket,
+        layout.budget_key(day),
+        budget_table_parquet(day, rows, _provenance(day, config)),
+        content_type="application/vnd.apache.parquet",
+        metadata=_provenance(day, config),
+    )
     by_ou = {row["ou"]: row for row in rows}
     return {
         "forecast_uri": stored["uri"],
         "version_id": stored["version_id"],
+        "budget_table_uri": table_row["uri"],
         "forecast": str(totals["forecast"]),
         "budget": None if totals["budget"] is None else str(totals["budget"]),
         "methods": totals["methods"],

@@ -38,6 +38,7 @@ def sandbox_policy_values() -> dict[str, str]:
         "kms_key_arn": f"arn:aws:kms:{d['region']}:{d['account_id']}:key/sandbox-has-no-kms",
         "glue_database": d["glue_database"],
         "glue_table": "ou_breakdown",
+        "glue_budget_table": "ou_budget",
         "glue_crawler": d["glue_crawler"],
         "athena_workgroup": d["athena_workgroup"],
         "ses_identity": d["ses_sender"],

@@ -6,31 +6,38 @@ The sandbox's Athena runs queries only (no CREATE VIEW), so each view's SELECT i
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from finops_digest import layout
-from finops_digest.catalog import COLUMNS, PARTITION_KEYS, render_sql
+from finops_digest.catalog import BUDGET_COLUMNS, COLUMNS, PARTITION_KEYS, PROJECTION, render_sql
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag
 from tests.integration.test_dag_run import expected_rows
 
 DAYS = (date(2025, 9, 1), date(2025, 9, 2))
-DB, TABLE = "finops_db", "ou_breakdown"
-VIEWS = ("daily_cost_by_ou", "daily_cost_by_service", "month_to_date_by_ou")
+DB, TABLE, BUDGET_TABLE = "finops_db", "ou_breakdown", "ou_budget"
+# One OU with room to spare, one far over budget, the rest without a budget.
+BUDGETS = {"Data": 250000, "Marketing": 1000}
 
 
 @pytest.fixture(scope="module")
 def archived(sandbox, airflow_db):
     """Two archived days, by the DAG (partition_api: no crawler needed)."""
-    config = {**pipeline_config(SANDBOX_DEFAULTS), "catalog_strategy": "partition_api"}
+    config = {
+        **pipeline_config(SANDBOX_DEFAULTS),
+        "catalog_strategy": "partition_api",
+        "budgets": BUDGETS,
+    }
     with pytest.MonkeyPatch.context() as monkeypatch:
         for key, value in variable_env(config).items():
             monkeypatch.setenv(key, value)
@@ -60,7 +67,8 @@ def _query(aws, sql: str) -> list[dict[str, str]]:
 
 
 def _view_body(name: str) -> str:
-    tree = sqlglot.parse_one(render_sql(f"views/{name}", database=DB, table=TABLE), read="trino")
+    sql = render_sql(f"views/{name}", database=DB, table=TABLE, budget_table=BUDGET_TABLE)
+    tree = sqlglot.parse_one(sql, read="trino")
     assert isinstance(tree, exp.Create) and tree.kind == "VIEW", name
     assert tree.this.sql() == f"{DB}.{name}", "a view is named after its file"
     return tree.expression.sql(dialect="trino")
@@ -70,21 +78,49 @@ def _expected(organization) -> list[tuple]:
     return [row for day in DAYS for row in expected_rows(organization, day)]
 
 
-def test_ddl_declares_the_table_the_dag_creates():
-    sql = render_sql("ddl/ou_breakdown", database=DB, table=TABLE, bucket="my-archive")
+def _ddl(name: str) -> tuple[tuple, dict[str, Any]]:
+    """(columns, properties by kind) of a DDL file, as Athena would parse it."""
+    sql = render_sql(
+        f"ddl/{name}", database=DB, table=TABLE, budget_table=BUDGET_TABLE, bucket="my-archive"
+    )
     tree = sqlglot.parse_one(sql, read="athena")
     assert isinstance(tree, exp.Create) and tree.kind == "TABLE"
-    columns = [(c.name, c.args["kind"].sql("hive").lower()) for c in tree.this.expressions]
-    assert tuple(columns) == COLUMNS
-    props = {type(p).__name__: p for p in tree.args["properties"].expressions}
-    keys = [
+    columns = tuple((c.name, c.args["kind"].sql("hive").lower()) for c in tree.this.expressions)
+    props: dict[str, Any] = {}
+    for prop in tree.args["properties"].expressions:
+        if isinstance(prop, exp.Property) and type(prop) is exp.Property:
+            props.setdefault("TBLPROPERTIES", {})[prop.name] = prop.text("value")
+        else:
+            props[type(prop).__name__] = prop
+    keys = tuple(
         (c.name, c.args["kind"].sql("hive").lower())
         for c in props["PartitionedByProperty"].this.expressions
-    ]
-    assert tuple(keys) == PARTITION_KEYS
+    )
+    assert keys == PARTITION_KEYS
+    assert props["FileFormatProperty"].this.name.upper() == "PARQUET"
+    return columns, props
+
+
+def test_ddl_declares_the_table_the_dag_creates():
+    columns, props = _ddl("ou_breakdown")
+    assert columns == COLUMNS
     location = props["LocationProperty"].this.name
     assert location == layout.s3_uri("my-archive", layout.PARQUET_PREFIX + "/")
-    assert props["FileFormatProperty"].this.name.upper() == "PARQUET"
+
+
+def test_budget_ddl_declares_the_projected_table_the_dag_creates(archived, aws):
+    columns, props = _ddl("ou_budget")
+    assert columns == BUDGET_COLUMNS
+    location = props["LocationProperty"].this.name
+    assert location == layout.s3_uri("my-archive", layout.BUDGET_PREFIX + "/")
+    assert {k: v for k, v in props["TBLPROPERTIES"].items() if k != "classification"} == PROJECTION
+
+    created = aws("glue").get_table(DatabaseName=DB, Name=BUDGET_TABLE)["Table"]
+    assert created["Parameters"].items() >= PROJECTION.items()
+    partitions = aws("glue").get_partitions(DatabaseName=DB, TableName=BUDGET_TABLE)
+    assert partitions["Partitions"] == [], "projected: Athena finds the days without registration"
+    sd = created["StorageDescriptor"]
+    assert tuple((c["Name"], c["Type"]) for c in sd["Columns"]) == BUDGET_COLUMNS
 
 
 def test_daily_cost_by_ou(archived, aws):
@@ -119,3 +155,39 @@ def test_month_to_date_by_ou_accumulates_within_the_month(archived, aws):
     for (day, ou), cost in daily.items():
         expected = cost + (daily.get((first, ou), Decimal(0)) if day == second else 0)
         assert abs(got[(day.isoformat(), ou)] - expected) < Decimal("0.01"), (day, ou)
+
+
+def _forecast_rows(aws, day: date) -> dict[str, dict[str, Any]]:
+    """The forecast_month_end document the DAG archived for ``day``, per OU."""
+    body = aws("s3").get_object(
+        Bucket=SANDBOX_DEFAULTS["archive_bucket"], Key=layout.archive_key(day, "forecast.json")
+    )["Body"]
+    return {row["ou"]: row for row in json.loads(body.read())["ous"]}
+
+
+def test_month_to_date_vs_budget(archived, aws):
+    daily: dict[tuple, Decimal] = defaultdict(Decimal)
+    for day, ou, _service, _account, cost in _expected(archived.organization):
+        daily[(day, ou)] += cost
+    rows = _query(aws, _view_body("month_to_date_vs_budget"))
+    got = {(r["billingdate"], r["ou"]): r for r in rows}
+    expected_keys = set()
+    for n, day in enumerate(DAYS):
+        forecasts = _forecast_rows(aws, day)
+        expected_keys |= {(day.isoformat(), ou) for ou in forecasts}
+        for ou, forecast in forecasts.items():
+            row = got[(day.isoformat(), ou)]
+            mtd = sum((daily.get((d, ou), Decimal(0)) for d in DAYS[: n + 1]), Decimal(0))
+            assert abs(Decimal(row["month_to_date_cost"]) - mtd) < Decimal("0.01"), (day, ou)
+            assert abs(Decimal(forecast["month_to_date"]) - mtd) < Decimal("0.01"), "digest agrees"
+            assert abs(Decimal(row["forecast"]) - Decimal(forecast["forecast"])) < Decimal("0.01")
+            assert row["light"] == forecast["light"]
+            if ou in BUDGETS:
+                assert Decimal(row["budget"]) == BUDGETS[ou]
+                used = mtd / BUDGETS[ou]
+                assert abs(Decimal(row["budget_used"]) - used) < Decimal("0.0001"), (day, ou)
+            else:
+                assert row["budget"] is None and row["light"] is None and row["budget_used"] is None
+    assert got.keys() == expected_keys
+    lights = {got[(d.isoformat(), ou)]["light"] for d in DAYS for ou in BUDGETS}
+    assert "green" in lights and "red" in lights, "the budgets make one OU green, one red"

@@ -63,7 +63,8 @@
       "Resource": [
         "arn:${partition}:glue:${region}:${account_id}:catalog",
         "arn:${partition}:glue:${region}:${account_id}:database/${glue_database}",
-        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_table}"
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_table}",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_budget_table}"
       ]
     },
     {
