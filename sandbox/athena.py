@@ -2,8 +2,9 @@
 
 moto records query executions but never runs them. Here StartQueryExecution loads every table the
 SQL references from the Glue catalog (Parquet objects under each partition location, or under the
-table's location with partition projection; partition columns typed per PartitionKeys), transpiles the SQL Trino -> DuckDB with sqlglot, runs it, stores
-the rows for GetQueryResults and writes <query id>.csv to the output location, as Athena does.
+table's location with partition projection; partition columns typed per PartitionKeys),
+transpiles the SQL Trino -> DuckDB with sqlglot, runs it, stores the rows for GetQueryResults and
+writes <query id>.csv to the output location, as Athena does.
 """
 
 from __future__ import annotations
