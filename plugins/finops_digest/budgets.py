@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from finops_digest.catalog import BUDGET_COLUMNS
 from finops_digest.lights import RED, traffic_light
 
 log = logging.getLogger(__name__)
@@ -117,29 +118,34 @@ def breaches(rows: Iterable[dict[str, Any]]) -> list[str]:
 def budget_table_parquet(
     day: date, rows: Iterable[dict[str, Any]], metadata: dict[str, str]
 ) -> bytes:
-    """The day's rows of the Athena budget table (``catalog.BUDGET_COLUMNS``) as Parquet: each
-    OU's month to date, forecast with its interval and method, budget and light."""
+    """The day's rows of the Athena budget table as Parquet, with the table's columns and types
+    (``catalog.BUDGET_COLUMNS``): each OU's month to date, forecast with its interval and method,
+    budget and light."""
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    arrow_types = {"date": pa.date32(), "string": pa.string(), "double": pa.float64()}
+    schema = pa.schema([(name, arrow_types[kind]) for name, kind in BUDGET_COLUMNS])
 
     def amount(value: Decimal | None) -> float | None:
         return None if value is None else float(value)
 
-    rows = list(rows)
-    table = pa.table(
+    records = [
         {
-            "billingdate": pa.array([day] * len(rows), pa.date32()),
-            "ou": pa.array([r["ou"] for r in rows], pa.string()),
-            "month_to_date": pa.array([amount(r["month_to_date"]) for r in rows], pa.float64()),
-            "forecast": pa.array([amount(r["forecast"]) for r in rows], pa.float64()),
-            "forecast_lower": pa.array([amount(r["lower"]) for r in rows], pa.float64()),
-            "forecast_upper": pa.array([amount(r["upper"]) for r in rows], pa.float64()),
-            "forecast_method": pa.array([r["method"] for r in rows], pa.string()),
-            "budget": pa.array([amount(r["budget"]) for r in rows], pa.float64()),
-            "budget_source": pa.array([r["budget_source"] for r in rows], pa.string()),
-            "light": pa.array([r["light"] for r in rows], pa.string()),
+            "billingdate": day,
+            "ou": r["ou"],
+            "month_to_date": amount(r["month_to_date"]),
+            "forecast": amount(r["forecast"]),
+            "forecast_lower": amount(r["lower"]),
+            "forecast_upper": amount(r["upper"]),
+            "forecast_method": r["method"],
+            "budget": amount(r["budget"]),
+            "budget_source": r["budget_source"],
+            "light": r["light"],
         }
-    ).replace_schema_metadata(metadata)
+        for r in rows
+    ]
+    table = pa.Table.from_pylist(records, schema=schema).replace_schema_metadata(metadata)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     return sink.getvalue().to_pybytes()

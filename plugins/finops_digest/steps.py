@@ -798,6 +798,7 @@ def forecast_month_end(
     Returns the totals, the light counts and the OUs newly forecast over budget this month (the
     alert branch's input)."""
     s3 = client("s3")
+    provenance = _provenance(day, config)
     today = from_csv(_read(s3, consolidated["csv_uri"]), consolidated["csv_uri"])
     history = from_csv(_read(s3, detected["history_uri"]), detected["history_uri"])
     mapping = _read_json(s3, _mapping_uri(day, config))
@@ -830,15 +831,15 @@ def forecast_month_end(
         layout.archive_key(day, FORECAST_NAME),
         json.dumps(document, indent=1).encode(),
         content_type="application/json",
-        metadata=_provenance(day, config),
+        metadata=provenance,
     )
     table_row = archive.put_archived(
         s3,
         config.archive_bucket,
         layout.budget_key(day),
-        budget_table_parquet(day, rows, _provenance(day, config)),
+        budget_table_parquet(day, rows, provenance),
         content_type="application/vnd.apache.parquet",
-        metadata=_provenance(day, config),
+        metadata=provenance,
     )
     by_ou = {row["ou"]: row for row in rows}
     return {

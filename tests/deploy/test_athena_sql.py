@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from finops_digest import layout
 from finops_digest.catalog import BUDGET_COLUMNS, COLUMNS, PARTITION_KEYS, PROJECTION, render_sql
+from finops_digest.steps import FORECAST_NAME
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag
@@ -160,7 +161,7 @@ def test_month_to_date_by_ou_accumulates_within_the_month(archived, aws):
 def _forecast_rows(aws, day: date) -> dict[str, dict[str, Any]]:
     """The forecast_month_end document the DAG archived for ``day``, per OU."""
     body = aws("s3").get_object(
-        Bucket=SANDBOX_DEFAULTS["archive_bucket"], Key=layout.archive_key(day, "forecast.json")
+        Bucket=SANDBOX_DEFAULTS["archive_bucket"], Key=layout.archive_key(day, FORECAST_NAME)
     )["Body"]
     return {row["ou"]: row for row in json.loads(body.read())["ous"]}
 
