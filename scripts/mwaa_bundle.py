@@ -5,7 +5,8 @@
   SQL) inside it as ``finops_digest/include``: MWAA unpacks the zip to /usr/local/airflow/plugins,
   which is on sys.path, and ``finops_digest.resources.include_dir()`` looks there first.
 - ``requirements.txt``: the repository's, whose first line is the ``--constraint`` of MWAA's
-  Airflow 3.3.1 / Python 3.12 image; MWAA already has everything the DAG imports.
+  Airflow 3.3.1 / Python 3.12 image, then what the image does not install (pyarrow, numpy,
+  matplotlib).
 
 No startup script: the DAG needs no OS packages and no environment variables beyond MWAA's.
 Entries get a fixed timestamp, so the same sources give a byte-identical plugins.zip (MWAA
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MWAA bundle in {out}:")
     print(f"  dags/             {', '.join(sorted(p.name for p in (out / 'dags').iterdir()))}")
     print(f"  plugins.zip       {count} files ({PACKAGE}/ with {PACKAGE}/include/)")
-    print("  requirements.txt  MWAA constraints only (nothing to install beyond MWAA's image)")
+    print("  requirements.txt  MWAA's constraints + what its image lacks (pyarrow, numpy, matplotlib)")
     print("Upload it to the environment's source bucket (docs/deployment.md):")
     print(f"  aws s3 sync {out / 'dags'} s3://<source-bucket>/dags/")
     print(f"  aws s3 cp {out / 'plugins.zip'} s3://<source-bucket>/plugins.zip")
