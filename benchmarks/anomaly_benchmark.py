@@ -9,7 +9,7 @@ seed); with it, it reads ``series_id,date,cost,is_anomaly`` rows (missing days a
 Every detector walks forward over each series: day ``t`` is judged from days ``t - HISTORY_DAYS``
 to ``t`` only, for every ``t >= HISTORY_DAYS`` (earlier days are history, never judged). Compared:
 
-* ours: ``finops_digest.detection.detect`` with default ``Thresholds``;
+* ours: ``finops_digest.detection.detector.detect`` with default ``Thresholds``;
 * day-over-day: cost rose > 50 % and >= ``min_impact`` dollars on the day before;
 * mean + 3 sigma: cost above the mean plus 3 standard deviations of the 14 days before, and
   >= ``min_impact`` dollars above that mean.
@@ -42,12 +42,12 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "plugins"):
+for path in (ROOT, ROOT / "dags"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
 from benchmarks.anomaly_data import LabelledSeries, days, generate, read_csv, write_csv  # noqa: E402
-from finops_digest.detection import HISTORY_DAYS, Thresholds, detect  # noqa: E402
+from finops_digest.detection.detector import HISTORY_DAYS, Thresholds, detect  # noqa: E402
 
 DEFAULT_SEED = 20250914
 GRACE_DAYS = 2

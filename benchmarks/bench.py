@@ -208,7 +208,7 @@ def parse(table: Table, quick: bool) -> None:
         "AIRFLOW_HOME": home,
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "plugins"), str(ROOT)]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "dags"), str(ROOT)]),
     }
     dag_file = str(ROOT / "dags" / "finops_daily_digest.py")
     results = [child(["-c", PARSE_PROBE, dag_file], env)[0] for _ in range(runs)]

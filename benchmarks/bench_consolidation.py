@@ -30,12 +30,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_MARK = "BENCH-RESULT"  # prefixes the JSON line bench.py reads (Airflow logs to stdout)
-for path in (ROOT, ROOT / "plugins"):
+for path in (ROOT, ROOT / "dags"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from finops_digest import cost_rows  # noqa: E402
-from finops_digest.consolidation import consolidate_parts  # noqa: E402
+from finops_digest.ingest import cost_rows  # noqa: E402
+from finops_digest.ingest.consolidation import consolidate_parts  # noqa: E402
 
 DAY = date(2025, 9, 14)
 METADATA = {"billing-date": DAY.isoformat(), "cost-metric": "NetAmortizedCost"}

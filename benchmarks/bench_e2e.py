@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_MARK = "BENCH-RESULT"  # prefixes the JSON line bench.py reads (Airflow logs to stdout)
-for path in (ROOT, ROOT / "plugins"):
+for path in (ROOT, ROOT / "dags"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
@@ -116,9 +116,10 @@ def seed_history(org, config: dict, first_day: date) -> int:
     the organisation's line items (what the pipeline would have archived on those days)."""
     import boto3
 
-    from finops_digest import layout, steps
-    from finops_digest.cost_rows import CostRow, consolidate, to_csv
-    from finops_digest.detection import HISTORY_DAYS
+    from finops_digest import steps
+    from finops_digest.detection.detector import HISTORY_DAYS
+    from finops_digest.ingest.cost_rows import CostRow, consolidate, to_csv
+    from finops_digest.store import layout
 
     s3 = boto3.client("s3")
     window = max(HISTORY_DAYS, steps.DIGEST_HISTORY_DAYS)

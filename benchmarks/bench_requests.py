@@ -31,15 +31,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT_MARK = "BENCH-RESULT"  # prefixes the JSON line bench.py reads (Airflow logs to stdout)
-for path in (ROOT, ROOT / "plugins"):
+for path in (ROOT, ROOT / "dags"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
 import boto3  # noqa: E402
 
-from finops_digest import layout, steps  # noqa: E402
+from finops_digest import steps  # noqa: E402
 from finops_digest.config import parse_config  # noqa: E402
-from finops_digest.history import load_history  # noqa: E402
+from finops_digest.ingest.cost_history import load_history  # noqa: E402
+from finops_digest.store import layout  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
 from sandbox.organization import HISTORY_START, Organization  # noqa: E402
 from scripts.local_env import aws_env, pipeline_config  # noqa: E402

@@ -24,14 +24,15 @@ from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "plugins")]
+sys.path[:0] = [str(REPO), str(REPO / "dags")]
 
 import boto3  # noqa: E402
 
-from finops_digest import archive, layout, steps  # noqa: E402
-from finops_digest.catalog import ensure_table, partition_totals_sql, table_input  # noqa: E402
+from finops_digest import steps  # noqa: E402
 from finops_digest.config import parse_config  # noqa: E402
-from finops_digest.cost_rows import CostRow, consolidate, to_parquet  # noqa: E402
+from finops_digest.ingest.cost_rows import CostRow, consolidate, to_parquet  # noqa: E402
+from finops_digest.store import archive, layout  # noqa: E402
+from finops_digest.store.catalog import ensure_table, partition_totals_sql, table_input  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
 from scripts.local_env import aws_env, pipeline_config  # noqa: E402
 

@@ -43,7 +43,7 @@ ARCHIVE_ASSET = Asset(name="finops_ou_breakdowns", group="finops")
 
 def _notify_failure(context) -> None:
     """Email ``failure_recipients`` (read from ``finops_config`` at run time) about the failure."""
-    from finops_digest.failure_notice import notify_failure
+    from finops_digest.report.failure_notice import notify_failure
 
     notify_failure(context)
 

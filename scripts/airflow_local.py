@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "plugins")]
+sys.path[:0] = [str(REPO), str(REPO / "dags")]
 
 from sandbox import SANDBOX_DEFAULTS  # noqa: E402
 from scripts.local_env import (  # noqa: E402

@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path[:0] = [
     str(Path(__file__).resolve().parents[1]),
-    str(Path(__file__).resolve().parents[1] / "plugins"),
+    str(Path(__file__).resolve().parents[1] / "dags"),
 ]
 
-from finops_digest import layout  # noqa: E402
-from finops_digest.cost_rows import from_csv, total  # noqa: E402
-from finops_digest.emails import money  # noqa: E402
+from finops_digest.ingest.cost_rows import from_csv, total  # noqa: E402
+from finops_digest.report.emails import money  # noqa: E402
+from finops_digest.store import layout  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS  # noqa: E402
 from scripts.local_env import (  # noqa: E402
     REPO,

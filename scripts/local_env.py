@@ -44,7 +44,7 @@ def airflow_env(home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-        "PYTHONPATH": os.pathsep.join([str(REPO / "plugins"), str(REPO)]),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "dags"), str(REPO)]),
     }
 
 

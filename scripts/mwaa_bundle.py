@@ -1,16 +1,16 @@
-"""Build the Amazon MWAA bundle: ``dist/mwaa/{dags/, plugins.zip, requirements.txt}``.
+"""Build the Amazon MWAA bundle: ``dist/mwaa/{dags/, requirements.txt}``.
 
-- ``dags/``: the DAG file and ``.airflowignore``, synced to the environment's ``dags/`` prefix.
-- ``plugins.zip``: the ``finops_digest`` package at the zip's root, with ``include/`` (templates,
-  SQL) inside it as ``finops_digest/include``: MWAA unpacks the zip to /usr/local/airflow/plugins,
-  which is on sys.path, and ``finops_digest.resources.include_dir()`` looks there first.
+- ``dags/``: the DAG files, ``.airflowignore`` and the ``finops_digest`` package beside them, with
+  ``include/`` (templates, SQL) inside it as ``finops_digest/include``. AWS's guide puts custom code
+  under the DAGs folder, which Airflow puts on sys.path; ``.airflowignore`` keeps the DAG processor
+  out of the package, and the DAG bundle versions the code with the DAG that runs it. No
+  ``plugins.zip``: MWAA's plugin manager would import every top-level module of it in every
+  component, and the package holds no Airflow plugin.
 - ``requirements.txt``: the repository's, whose first line is the ``--constraint`` of MWAA's
   Airflow 3.3.1 / Python 3.12 image, then what the image does not install (pyarrow, numpy,
   matplotlib).
 
 No startup script: the DAG needs no OS packages and no environment variables beyond MWAA's.
-Entries get a fixed timestamp, so the same sources give a byte-identical plugins.zip (MWAA
-compares the object version, and an unchanged zip need not restart the environment).
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
-import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = "finops_digest"
-_FIXED_TIME = (2024, 1, 1, 0, 0, 0)
 _SKIP = {"__pycache__", ".DS_Store"}
 EXPECTED_CONSTRAINT = (
     '--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-3.3.1/'
@@ -39,11 +37,9 @@ def _files(root: Path) -> list[Path]:
     )
 
 
-def _add(archive: zipfile.ZipFile, source: Path, name: str) -> None:
-    info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    archive.writestr(info, source.read_bytes())
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
 
 
 def build(out: Path, repo: Path = REPO) -> Path:
@@ -66,14 +62,13 @@ def build(out: Path, repo: Path = REPO) -> Path:
         shutil.copy2(dag_file, out / "dags" / dag_file.name)
     shutil.copy2(repo / "dags" / ".airflowignore", out / "dags" / ".airflowignore")
 
-    package = repo / "plugins" / PACKAGE
+    package = repo / "dags" / PACKAGE
     include = repo / "include"
-    with zipfile.ZipFile(out / "plugins.zip", "w") as archive:
-        for path in _files(package):
-            _add(archive, path, f"{PACKAGE}/{path.relative_to(package).as_posix()}")
-        for sub in ("templates", "sql"):
-            for path in _files(include / sub):
-                _add(archive, path, f"{PACKAGE}/include/{path.relative_to(include).as_posix()}")
+    for path in _files(package):
+        _copy(path, out / "dags" / PACKAGE / path.relative_to(package))
+    for sub in ("templates", "sql"):
+        for path in _files(include / sub):
+            _copy(path, out / "dags" / PACKAGE / "include" / path.relative_to(include))
     shutil.copy2(repo / "requirements.txt", out / "requirements.txt")
     return out
 
@@ -84,15 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "dist" / "mwaa")
     args = parser.parse_args(argv)
     out = build(args.out)
-    with zipfile.ZipFile(out / "plugins.zip") as archive:
-        count = len(archive.namelist())
+    count = len(_files(out / "dags" / PACKAGE))
     print(f"MWAA bundle in {out}:")
     print(f"  dags/             {', '.join(sorted(p.name for p in (out / 'dags').iterdir()))}")
-    print(f"  plugins.zip       {count} files ({PACKAGE}/ with {PACKAGE}/include/)")
-    print("  requirements.txt  MWAA's constraints + what its image lacks (pyarrow, numpy, matplotlib)")
+    print(f"  dags/{PACKAGE}/   {count} files (with {PACKAGE}/include/)")
+    print(
+        "  requirements.txt  MWAA's constraints + what its image lacks (pyarrow, numpy, matplotlib)"
+    )
     print("Upload it to the environment's source bucket (docs/deployment.md):")
-    print(f"  aws s3 sync {out / 'dags'} s3://<source-bucket>/dags/")
-    print(f"  aws s3 cp {out / 'plugins.zip'} s3://<source-bucket>/plugins.zip")
+    print(f"  aws s3 sync {out / 'dags'} s3://<source-bucket>/dags/ --delete")
     print(f"  aws s3 cp {out / 'requirements.txt'} s3://<source-bucket>/requirements.txt")
     return 0
 

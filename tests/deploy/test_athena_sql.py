@@ -17,9 +17,15 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from finops_digest import layout
-from finops_digest.catalog import BUDGET_COLUMNS, COLUMNS, PARTITION_KEYS, PROJECTION, render_sql
 from finops_digest.steps import FORECAST_NAME
+from finops_digest.store import layout
+from finops_digest.store.catalog import (
+    BUDGET_COLUMNS,
+    COLUMNS,
+    PARTITION_KEYS,
+    PROJECTION,
+    render_sql,
+)
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag

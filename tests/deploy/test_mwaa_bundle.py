@@ -1,5 +1,5 @@
-"""The MWAA bundle works where MWAA unpacks it: `<home>/dags` and `<home>/plugins` (from plugins.zip),
-with the repository nowhere on sys.path."""
+"""The MWAA bundle works where MWAA lays it out: `<home>/dags` (the DAG files with the package beside
+them) and an empty `<home>/plugins`, with the repository nowhere on sys.path."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from airflow.dag_processing.dagbag import DagBag
 bag = DagBag()  # AIRFLOW__CORE__DAGS_FOLDER
 import finops_digest
 from finops_digest import resources
-from finops_digest.emails import _environment, render
+from finops_digest.report.emails import _environment, render
 try:
     import sandbox  # lives only in the repository
     sandbox_importable = True
@@ -64,8 +63,7 @@ def mwaa_home(bundle, tmp_path_factory) -> Path:
     """/usr/local/airflow as MWAA lays it out, with a migrated metadata DB."""
     home = tmp_path_factory.mktemp("usr-local-airflow")
     shutil.copytree(bundle / "dags", home / "dags")
-    with zipfile.ZipFile(bundle / "plugins.zip") as archive:
-        archive.extractall(home / "plugins")
+    (home / "plugins").mkdir()
     shutil.copy2(bundle / "requirements.txt", home / "requirements.txt")
     migrate_db({"AIRFLOW_HOME": str(home / "airflow")})  # a metadata DB of its own
     return home
@@ -80,8 +78,6 @@ def _mwaa_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]
             "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            # MWAA puts the unpacked plugins on sys.path; Airflow does the same for plugins_folder.
-            "PYTHONPATH": str(home / "plugins"),
             **(extra or {}),
         }
     )
@@ -92,15 +88,17 @@ def test_bundle_holds_the_dag_the_package_with_include_and_mwaa_requirements(bun
     assert sorted(p.name for p in (bundle / "dags").iterdir()) == [
         ".airflowignore",
         "finops_daily_digest.py",
+        "finops_digest",
         "finops_prefetch_costs.py",
     ]
-    with zipfile.ZipFile(bundle / "plugins.zip") as archive:
-        names = archive.namelist()
+    dags = bundle / "dags"
+    names = [p.relative_to(dags).as_posix() for p in dags.rglob("*") if p.is_file()]
     assert "finops_digest/__init__.py" in names and "finops_digest/resources.py" in names
     assert "finops_digest/include/templates/digest.html.j2" in names
     assert "finops_digest/include/sql/partition_totals.sql" in names
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    assert all(n.startswith("finops_digest/") for n in names), "only the package, at the root"
+    assert not (bundle / "plugins.zip").exists(), "the package holds no Airflow plugin"
+    assert "finops_digest/" in (dags / ".airflowignore").read_text().splitlines()
     lines = (bundle / "requirements.txt").read_text().splitlines()
     assert lines[0] == EXPECTED_CONSTRAINT
     assert not [line for line in lines if line.lower().startswith("apache-airflow==")]
@@ -109,7 +107,9 @@ def test_bundle_holds_the_dag_the_package_with_include_and_mwaa_requirements(bun
 
 def test_bundle_is_reproducible(bundle, tmp_path):
     again = build(tmp_path / "mwaa")
-    assert (again / "plugins.zip").read_bytes() == (bundle / "plugins.zip").read_bytes()
+    files = sorted(p.relative_to(bundle) for p in bundle.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert all((again / f).read_bytes() == (bundle / f).read_bytes() for f in files)
 
 
 def test_dag_parses_and_templates_render_from_the_mwaa_layout(mwaa_home, tmp_path):
@@ -126,16 +126,16 @@ def test_dag_parses_and_templates_render_from_the_mwaa_layout(mwaa_home, tmp_pat
     assert found["import_errors"] == {}
     assert found["dag_ids"] == ["finops_daily_digest", "finops_prefetch_costs"]
     assert found["repo_on_path"] == [] and found["sandbox_importable"] is False
-    plugins = mwaa_home / "plugins" / "finops_digest"
-    assert Path(found["package"]).parent == plugins
-    assert Path(found["include_dir"]) == plugins / "include"
+    package = mwaa_home / "dags" / "finops_digest"
+    assert Path(found["package"]).parent == package
+    assert Path(found["include_dir"]) == package / "include"
     assert {"digest.html.j2", "digest.txt.j2", "anomaly_alert.html.j2"} <= set(found["templates"])
     assert "ClientError: &lt;throttled&gt;" in found["notice"]
 
 
 def test_the_whole_dag_runs_from_the_bundle_and_mails_rendered_emails(mwaa_home, tmp_path):
     """`airflow dags test` in the MWAA layout against the sandbox: every template is rendered
-    from plugins.zip's include/ for real (digest and spike alert)."""
+    from the bundled package's include/ for real (digest and spike alert)."""
     with Sandbox.start() as sb:
         env = _mwaa_env(
             mwaa_home,

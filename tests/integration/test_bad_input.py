@@ -10,9 +10,9 @@ from datetime import date
 import pytest
 from botocore.exceptions import ClientError
 
-from finops_digest import archive
-from finops_digest.aws_clients import aws_client
-from finops_digest.cost_explorer import fetch_cost_rows
+from finops_digest.aws.clients import aws_client
+from finops_digest.aws.cost_explorer import fetch_cost_rows
+from finops_digest.store import archive
 from tests.integration.conftest import run_dag, task_states
 
 
@@ -154,7 +154,7 @@ def test_numbers_that_fail_the_quality_gate_hold_the_digest_back_and_say_why(
 ):
     from decimal import Decimal
 
-    from finops_digest.cost_rows import CostRow, to_parquet
+    from finops_digest.ingest.cost_rows import CostRow, to_parquet
 
     config_env(finops_config)
     # A stray file in the day's partition: Athena would count its rows too.

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 import pytest
 
-from finops_digest.cost_rows import from_csv
+from finops_digest.ingest.cost_rows import from_csv
 from tests.integration.conftest import mapped_instances, run_dag, task_states
 
 SPIKE_DAY = date(2025, 9, 14)

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 import pytest
 
-from finops_digest.cost_rows import from_csv
-from finops_digest.forecast import forecast_request
+from finops_digest.budgets.forecast import forecast_request
+from finops_digest.ingest.cost_rows import from_csv
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag, task_states

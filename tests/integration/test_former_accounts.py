@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from finops_digest.cost_rows import from_csv
+from finops_digest.ingest.cost_rows import from_csv
 from tests.integration.conftest import run_dag, task_states
 
 BUCKET = "finops-digest-archive"

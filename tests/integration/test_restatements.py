@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from finops_digest.cost_rows import from_csv, total
+from finops_digest.ingest.cost_rows import from_csv, total
 from sandbox import Spike
 from sandbox import cost_explorer as sandbox_cost_explorer
 from tests.integration.conftest import run_dag, task_states

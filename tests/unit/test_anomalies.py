@@ -3,10 +3,10 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from finops_digest.anomalies import ALL_SERVICES, ORGANIZATION, find_anomalies
-from finops_digest.aws_anomalies import mark_seen_by_aws
-from finops_digest.cost_rows import CostRow
-from finops_digest.detection import HISTORY_DAYS, Thresholds
+from finops_digest.aws.cost_anomaly_detection import mark_seen_by_aws
+from finops_digest.detection.detector import HISTORY_DAYS, Thresholds
+from finops_digest.detection.findings import ALL_SERVICES, ORGANIZATION, find_anomalies
+from finops_digest.ingest.cost_rows import CostRow
 
 DAY = date(2025, 9, 14)
 

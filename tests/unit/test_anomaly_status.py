@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from finops_digest.anomaly_status import FeedbackError, classify, parse_feedback
+from finops_digest.detection.status import FeedbackError, classify, parse_feedback
 
 DAY = date(2025, 9, 14)
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from finops_digest.budgets import against_budgets, breaches, resolve_budgets
+from finops_digest.budgets.against_budget import against_budgets, breaches, resolve_budgets
+from finops_digest.budgets.lights import AMBER, GREEN, RED, traffic_light
 from finops_digest.config import ConfigError, parse_config
-from finops_digest.lights import AMBER, GREEN, RED, traffic_light
 
 D = Decimal
 
@@ -92,7 +92,7 @@ def test_budgets_config_is_validated_with_every_problem_named():
 
 
 def test_new_breaches_are_those_not_alerted_this_month():
-    from finops_digest.budget_alerts import new_breaches, state_key
+    from finops_digest.budgets.alert_memory import new_breaches, state_key
 
     state = {"month": "2025-09", "alerted": {"A": {"billing_date": "2025-09-03"}}}
     assert new_breaches(["A", "B"], state, date(2025, 9, 14)) == ["B"]

@@ -8,8 +8,8 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from finops_digest.budget_alerts import read_state, record_alerts, state_key
-from finops_digest.budgets import read_aws_budgets
+from finops_digest.budgets.against_budget import read_aws_budgets
+from finops_digest.budgets.alert_memory import read_state, record_alerts, state_key
 from sandbox import SANDBOX_DEFAULTS, Sandbox
 
 ACCOUNT = SANDBOX_DEFAULTS["account_id"]

@@ -6,7 +6,7 @@ import io
 from datetime import date, timedelta
 from decimal import Decimal
 
-from finops_digest.charts import budget_png, short_money, trend_png
+from finops_digest.report.charts import budget_png, short_money, trend_png
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from finops_digest.consolidation import consolidate_parts as consolidate_staged
-from finops_digest.consolidation import parquet_schema
-from finops_digest.cost_rows import (
+from finops_digest.ingest.consolidation import consolidate_parts as consolidate_staged
+from finops_digest.ingest.consolidation import parquet_schema
+from finops_digest.ingest.cost_rows import (
     CostDataError,
     CostRow,
     consolidate,

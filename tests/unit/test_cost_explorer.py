@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from finops_digest.cost_explorer import build_request, fetch_cost_rows, parse_response
-from finops_digest.cost_rows import CostDataError
+from finops_digest.aws.cost_explorer import build_request, fetch_cost_rows, parse_response
+from finops_digest.ingest.cost_rows import CostDataError
 
 
 def page(groups, token=None, day="2025-09-14"):

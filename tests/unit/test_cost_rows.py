@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finops_digest.cost_rows import (
+from finops_digest.ingest.cost_rows import (
     HEADER,
     CostDataError,
     CostRow,

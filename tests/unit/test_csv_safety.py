@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from finops_digest.csv_safety import neutralize, restore
+from finops_digest.ingest.csv_safety import neutralize, restore
 
 
 def test_formula_triggers_are_neutralised_with_an_apostrophe():

@@ -6,7 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from finops_digest import day_lock, delivery
+from finops_digest.store import day_lock
+from finops_digest.store import delivery_record as delivery
 
 DAY = date(2025, 9, 14)
 

@@ -7,7 +7,7 @@ import pytest
 
 from benchmarks.anomaly_benchmark import evaluate
 from benchmarks.anomaly_data import days, generate, read_csv, write_csv
-from finops_digest.detection import (
+from finops_digest.detection.detector import (
     HISTORY_DAYS,
     DetectionError,
     Finding,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from finops_digest.cost_rows import CostRow
-from finops_digest.digest import (
+from finops_digest.ingest.cost_rows import CostRow
+from finops_digest.report.figures import (
     OTHER_OUS,
     TREND_DAYS,
     TREND_SERIES,

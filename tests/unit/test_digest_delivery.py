@@ -10,7 +10,7 @@ import secrets
 import boto3
 import pytest
 
-from finops_digest.emails import EmailTooLargeError, build_message, fit_to_limit
+from finops_digest.report.emails import EmailTooLargeError, build_message, fit_to_limit
 
 # Hex digits: a CSV-like body that gzip shrinks by about half, as real cost CSVs shrink more.
 CSV = ("ou_breakdown.csv", b"BillingDate,OU\n" + secrets.token_hex(40_000).encode(), "text/csv")

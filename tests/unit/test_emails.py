@@ -2,7 +2,7 @@ import email
 from datetime import date
 from decimal import Decimal
 
-from finops_digest.emails import build_message, money, percent, render, signed_money
+from finops_digest.report.emails import build_message, money, percent, render, signed_money
 
 
 def test_money_is_symbol_thousands_and_two_decimals():

@@ -8,8 +8,7 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from finops_digest.cost_rows import CostDataError, CostRow
-from finops_digest.forecast import (
+from finops_digest.budgets.forecast import (
     ACTUALS,
     COST_EXPLORER,
     RUN_RATE,
@@ -21,6 +20,7 @@ from finops_digest.forecast import (
     rows_to_json,
     run_rate,
 )
+from finops_digest.ingest.cost_rows import CostDataError, CostRow
 from sandbox import Sandbox
 
 D = Decimal

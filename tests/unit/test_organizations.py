@@ -1,6 +1,6 @@
 """The OU walk against a hand-built organisation (pagination included)."""
 
-from finops_digest.organizations import walk_organization
+from finops_digest.aws.organizations import walk_organization
 
 
 class FakeOrganizations:

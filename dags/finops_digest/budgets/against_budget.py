@@ -8,8 +8,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from finops_digest.catalog import BUDGET_COLUMNS
-from finops_digest.lights import RED, traffic_light
+from finops_digest.budgets.lights import RED, traffic_light
+from finops_digest.store.catalog import BUDGET_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -28,18 +28,31 @@ from finops_digest import (
     prefetch,
     restatements,
 )
-from finops_digest import budget_alerts as budget_alerts_state
-from finops_digest import delivery as delivery_record
-from finops_digest.anomalies import find_anomalies
-from finops_digest.aws_anomalies import mark_seen_by_aws
-from finops_digest.budgets import (
+from finops_digest.aws.cost_anomaly_detection import mark_seen_by_aws
+from finops_digest.aws.organizations import walk_organization
+from finops_digest.aws.usage_types import usage_type_drivers
+from finops_digest.budgets.against_budget import (
     against_budgets,
     breaches,
     budget_table_parquet,
     read_aws_budgets,
     resolve_budgets,
 )
-from finops_digest.catalog import (
+from finops_digest.budgets.against_budget import alert_memory as budget_alerts_state
+from finops_digest.budgets.forecast import month_end_forecasts
+from finops_digest.budgets.forecast import rows_from_json as forecast_rows_from_json
+from finops_digest.budgets.forecast import rows_to_json as forecast_rows_to_json
+from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS
+from finops_digest.config import FinopsConfig
+from finops_digest.detection.detector import HISTORY_DAYS
+from finops_digest.detection.findings import find_anomalies
+from finops_digest.errors import FinopsError
+from finops_digest.ingest.consolidation import consolidate_parts
+from finops_digest.ingest.cost_history import load_history
+from finops_digest.ingest.cost_rows import from_csv, to_csv
+from finops_digest.report.figures import budget_summary, digest_figures, ou_table
+from finops_digest.store import delivery_record as delivery_record
+from finops_digest.store.catalog import (
     CatalogError,
     budget_table_input,
     ensure_table,
@@ -49,19 +62,6 @@ from finops_digest.catalog import (
     require_crawler_target,
     table_input,
 )
-from finops_digest.config import FinopsConfig
-from finops_digest.consolidation import consolidate_parts
-from finops_digest.cost_rows import from_csv, to_csv
-from finops_digest.detection import HISTORY_DAYS
-from finops_digest.digest import budget_summary, digest_figures, ou_table
-from finops_digest.errors import FinopsError
-from finops_digest.forecast import month_end_forecasts
-from finops_digest.forecast import rows_from_json as forecast_rows_from_json
-from finops_digest.forecast import rows_to_json as forecast_rows_to_json
-from finops_digest.history import load_history
-from finops_digest.lights import LIGHT_COLOURS, LIGHT_WORDS
-from finops_digest.organizations import walk_organization
-from finops_digest.usage_types import usage_type_drivers
 
 log = logging.getLogger(__name__)
 ClientFactory = Callable[[str], Any]
@@ -645,7 +645,7 @@ def send_daily_digest(
 ) -> dict[str, Any]:
     """The daily digest: KPIs, per-OU table with budget lights, top 10 lines, top movers,
     anomalies, two inline charts, and the CSV attached (gzip or a link when too big to mail)."""
-    from finops_digest import charts
+    from finops_digest.report import charts
 
     s3 = client("s3")
     context, csv_bytes = _report_context(day, config, s3, archived, detected, forecast)
@@ -864,7 +864,7 @@ def send_executive_snapshot(
 ) -> dict[str, Any]:
     """The executive snapshot PDF: archived beside the CSV (a new version per run), then mailed
     to the executive recipients."""
-    from finops_digest.snapshot_pdf import SNAPSHOT_NAME, render_snapshot
+    from finops_digest.report.snapshot_pdf import SNAPSHOT_NAME, render_snapshot
 
     s3 = client("s3")
     context, _ = _report_context(day, config, s3, archived, detected, forecast)

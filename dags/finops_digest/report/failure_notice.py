@@ -65,8 +65,8 @@ def notify_failure(context: dict[str, Any]) -> None:
     try:
         from airflow.providers.amazon.aws.notifications.ses import SesNotifier
 
-        from finops_digest.aws_clients import AWS_CONN_ID
-        from finops_digest.emails import render
+        from finops_digest.aws.clients import AWS_CONN_ID
+        from finops_digest.report.emails import render
 
         details = failure_details(context)
         notifier = SesNotifier(

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from finops_digest.anomalies import money
-from finops_digest.cost_explorer import build_request, pages
-from finops_digest.cost_rows import parse_amount
-from finops_digest.detection import root_cause
+from finops_digest.aws.cost_explorer import build_request, pages
+from finops_digest.detection.detector import root_cause
+from finops_digest.detection.findings import money
+from finops_digest.ingest.cost_rows import parse_amount
 
 # Two weeks give each usage type a baseline; one request (plus pages) per alerted spike.
 BASELINE_DAYS = 14

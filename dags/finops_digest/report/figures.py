@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from finops_digest.cost_rows import CostRow, total
+from finops_digest.ingest.cost_rows import CostRow, total
 
 TOP_LINES = 10
 TOP_MOVERS = 5

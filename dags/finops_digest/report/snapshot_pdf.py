@@ -9,9 +9,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from finops_digest import charts
-from finops_digest.emails import money, percent, signed_money
-from finops_digest.lights import LIGHT_COLOURS, LIGHT_WORDS, NO_LIGHT_COLOUR
+from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS, NO_LIGHT_COLOUR
+from finops_digest.report import charts
+from finops_digest.report.emails import money, percent, signed_money
 
 SNAPSHOT_NAME = "executive_snapshot.pdf"
 PAGE_W, PAGE_H = 8.27, 11.69  # A4 portrait, inches

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from finops_digest.anomaly_status import parse_feedback
-from finops_digest.detection import Thresholds
+from finops_digest.detection.detector import Thresholds
+from finops_digest.detection.status import parse_feedback
 from finops_digest.errors import FinopsError
 
 VARIABLE_NAME = "finops_config"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from finops_digest.cost_rows import CostDataError, CostRow, parse_amount
+from finops_digest.ingest.cost_rows import CostDataError, CostRow, parse_amount
 
 log = logging.getLogger(__name__)
 

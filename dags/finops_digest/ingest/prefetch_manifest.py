@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from finops_digest import archive, layout
+from finops_digest.store import archive, layout
 
 
 def part_key(day: date, ou_slug: str) -> str:

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest import archive, layout
-from finops_digest.cost_rows import CostRow, consolidate, from_csv, to_csv, to_parquet, total
+from finops_digest.ingest.cost_rows import CostRow, consolidate, from_csv, to_csv, to_parquet, total
+from finops_digest.store import archive, layout
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from finops_digest.emails import CURRENCY_SYMBOLS
-from finops_digest.lights import LIGHT_COLOURS, NO_LIGHT_COLOUR
+from finops_digest.budgets.lights import LIGHT_COLOURS, NO_LIGHT_COLOUR
+from finops_digest.report.emails import CURRENCY_SYMBOLS
 
 # Qualitative colours that stay apart in print and for common colour-vision deficiencies
 # (Okabe-Ito order), then greys for the tail.

@@ -16,7 +16,7 @@ def run_step(name: str, plan: dict, *args: Any, **kwargs: Any) -> Any:
     from airflow.sdk.exceptions import AirflowFailException
 
     from finops_digest import steps
-    from finops_digest.aws_clients import aws_client
+    from finops_digest.aws.clients import aws_client
     from finops_digest.config import load_config
     from finops_digest.errors import FinopsError
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from finops_digest.billing_day import days_before
-from finops_digest.cost_rows import CostRow
-from finops_digest.detection import HISTORY_DAYS, Finding, Thresholds, detect, root_cause
+from finops_digest.detection.detector import HISTORY_DAYS, Finding, Thresholds, detect, root_cause
+from finops_digest.ingest.cost_rows import CostRow
 
 CENT = Decimal("0.01")
 ALL_SERVICES = "All services"

@@ -7,7 +7,7 @@ import hashlib
 from typing import Any
 
 from finops_digest.errors import FinopsError
-from finops_digest.layout import s3_uri
+from finops_digest.store.layout import s3_uri
 
 
 class ArchiveError(FinopsError):

@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Any
 
-from finops_digest import archive
+from finops_digest.store import archive
 
 STATE_PREFIX = "state/budget-alerts"
 

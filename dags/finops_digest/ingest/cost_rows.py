@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from finops_digest.csv_safety import neutralize, restore
 from finops_digest.errors import FinopsError
+from finops_digest.ingest.csv_safety import neutralize, restore
 
 HEADER = ("BillingDate", "OU", "Service", "LinkedAccount", "DailyCost")
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest import archive, layout
-from finops_digest.cost_explorer import pages
+from finops_digest.aws.cost_explorer import pages
+from finops_digest.store import archive, layout
 
 log = logging.getLogger(__name__)
 

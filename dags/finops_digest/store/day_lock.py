@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from finops_digest.layout import s3_uri
+from finops_digest.store.layout import s3_uri
 
 LOCK_PREFIX = "state/locks"
 

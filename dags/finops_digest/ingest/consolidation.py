@@ -29,8 +29,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from finops_digest import cost_rows
-from finops_digest.cost_rows import HEADER
+from finops_digest.ingest import cost_rows
+from finops_digest.ingest.cost_rows import HEADER
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from finops_digest.detection.history import History
+from finops_digest.detection.series import History
 from finops_digest.errors import FinopsError
 
 HISTORY_DAYS = 35  # five weeks: five same-weekday values for the weekly profile

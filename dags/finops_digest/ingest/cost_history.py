@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest import archive, cost_explorer, prefetch
-from finops_digest.cost_rows import CostRow, from_csv
-from finops_digest.layout import archive_key, s3_uri
+from finops_digest.aws import cost_explorer
+from finops_digest.ingest import prefetch_manifest as prefetch
+from finops_digest.ingest.cost_rows import CostRow, from_csv
+from finops_digest.store import archive
+from finops_digest.store.layout import archive_key, s3_uri
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from finops_digest.cost_explorer import build_request
-from finops_digest.cost_rows import CostDataError, CostRow, parse_amount
+from finops_digest.aws.cost_explorer import build_request
+from finops_digest.ingest.cost_rows import CostDataError, CostRow, parse_amount
 
 log = logging.getLogger(__name__)
 

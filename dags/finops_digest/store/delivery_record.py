@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from finops_digest.archive import get_if_exists
+from finops_digest.store.archive import get_if_exists
 
 SENT_PREFIX = "state/sent"
 
