@@ -10,11 +10,11 @@ account, 10-decimal amounts, ~1 % zero rows, ~0.5 % negative rows, ~0.1 % duplic
 ``run`` consolidates them with one variant and prints ``{"seconds": ...}`` (reading the parts
 from disk to writing both files; interpreter start and imports excluded):
 
-* ours: ``consolidation.consolidate_parts`` (what ``steps.consolidate`` runs);
+* ours: ``consolidation.consolidate_parts`` (what the consolidate task runs);
 * floor: pyarrow alone: read each part (type inference), concatenate, sort, write CSV and
   Parquet; no merging, no zero dropping, amounts as float64, pyarrow's own quoting;
 * python: the csv module and ``Decimal`` (``cost_rows``: from_csv, consolidate, to_csv,
-  to_parquet), what ``steps.consolidate`` ran before.
+  to_parquet), what the consolidate task ran before.
 """
 
 from __future__ import annotations

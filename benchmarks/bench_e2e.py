@@ -116,13 +116,12 @@ def seed_history(org, config: dict, first_day: date) -> int:
     the organisation's line items (what the pipeline would have archived on those days)."""
     import boto3
 
-    from finops_digest import steps
-    from finops_digest.detection.detector import HISTORY_DAYS
+    from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
     from finops_digest.ingest.cost_rows import CostRow, consolidate, to_csv
     from finops_digest.store import layout
 
     s3 = boto3.client("s3")
-    window = max(HISTORY_DAYS, steps.DIGEST_HISTORY_DAYS)
+    window = HISTORY_WINDOW_DAYS
     excluded = {"Credit", "Refund", "Tax"}
     for n in range(window, 0, -1):
         day = first_day - timedelta(days=n)

@@ -3,8 +3,8 @@
     python benchmarks/bench_requests.py --size 50,2000,150 --day 2025-09-14 --days 30 [--measure-backfill]
 
 Prints one JSON object. Each figure is ``GetCostAndUsage`` calls counted by the sandbox while the
-library's own step functions run (``steps.discover_ous`` + ``steps.extract_costs`` per OU, as the
-DAG's tasks call them; for the range option, ``finops_prefetch_costs``'s steps and then the
+library's own task functions run (``tasks.ingest.discover_ous`` + ``extract_costs`` per OU, as the
+DAG's tasks call them; for the range option, ``finops_prefetch_costs``'s tasks and then the
 backfill's runs with ``use_prefetched``; ``history.load_history``
 with an empty archive, as ``detect_anomalies`` does on a first run).
 
@@ -37,15 +37,15 @@ for path in (ROOT, ROOT / "dags"):
 
 import boto3  # noqa: E402
 
-from finops_digest import steps  # noqa: E402
 from finops_digest.config import parse_config  # noqa: E402
-from finops_digest.ingest.cost_history import load_history  # noqa: E402
+from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS, load_history  # noqa: E402
 from finops_digest.store import layout  # noqa: E402
+from finops_digest.tasks import ingest, prefetch  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
 from sandbox.organization import HISTORY_START, Organization  # noqa: E402
-from scripts.local_env import aws_env, pipeline_config  # noqa: E402
+from scripts.local_env import aws_env, pipeline_config, variable_env  # noqa: E402
 
-HISTORY_WINDOW = steps.HISTORY_WINDOW_DAYS
+HISTORY_WINDOW = HISTORY_WINDOW_DAYS
 
 
 def groups_per_ou(org: Organization, root_name: str = "Root") -> dict[str, int]:
@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     with Sandbox.start(organization=org, page_size=args.page_size) as sandbox:
         os.environ.update(aws_env(sandbox.endpoint_url))
+        os.environ.update(variable_env(pipeline_config(SANDBOX_DEFAULTS)))
+        # No Airflow metadata DB here: the provider's hooks find aws_default in the environment.
+        os.environ["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps({"conn_type": "aws"})
         config = parse_config(pipeline_config(SANDBOX_DEFAULTS))
 
         def client(name: str):
@@ -171,16 +174,22 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(time.perf_counter() - started, 2),
             }
 
+        def plan(day: date, use_prefetched: bool = False) -> dict:
+            """What plan_run hands every task of the day's run."""
+            return {
+                "billing_date": day.isoformat(),
+                "use_prefetched_costs": use_prefetched,
+                "config": config.to_dict(),
+            }
+
         def per_day(days: list[date], use_prefetched: bool = False) -> dict[date, list[str]]:
             """What each day's run extracts; the URIs of its parts, per day."""
             parts = {}
             for day in days:
-                ous = steps.discover_ous(day, config, client, use_prefetched=use_prefetched)
+                run = plan(day, use_prefetched)
+                organization = ingest.discover_ous(run)
                 parts[day] = [
-                    steps.extract_costs(day, config, client, ou, use_prefetched=use_prefetched)[
-                        "uri"
-                    ]
-                    for ou in ous
+                    ingest.extract_costs(run, organization, ou)["uri"] for ou in organization["ous"]
                 ]
             return parts
 
@@ -215,22 +224,18 @@ def main(argv: list[str] | None = None) -> int:
 
             def by_range() -> None:
                 # finops_prefetch_costs (history off: counted below), then the backfill's runs.
-                plan = steps.plan_prefetch(
+                ranged = prefetch.plan_prefetch(
                     {
                         "from_date": str(backfill[0]),
                         "to_date": str(backfill[-1]),
                         "with_history": False,
-                    },
-                    config,
+                    }
                 )
-                first = date.fromisoformat(plan["billing_date"])
+                organization = ingest.discover_ous(ranged, last=ranged["last_day"])
                 fetched = [
-                    steps.prefetch_costs(first, config, client, ou, plan["last_day"])
-                    for ou in steps.discover_ous(first, config, client, last=plan["last_day"])
+                    prefetch.prefetch_costs(ranged, organization, ou) for ou in organization["ous"]
                 ]
-                steps.record_prefetch(
-                    first, config, client, fetched, plan["last_day"], plan["from_date"]
-                )
+                prefetch.record_prefetch(ranged, organization, fetched)
                 from_prefetch.update(per_day(backfill, use_prefetched=True))
 
             result["measured"]["backfill_range"] = measured(by_range)

@@ -28,11 +28,11 @@ sys.path[:0] = [str(REPO), str(REPO / "dags")]
 
 import boto3  # noqa: E402
 
-from finops_digest import steps  # noqa: E402
 from finops_digest.config import parse_config  # noqa: E402
 from finops_digest.ingest.cost_rows import CostRow, consolidate, to_parquet  # noqa: E402
 from finops_digest.store import archive, layout  # noqa: E402
 from finops_digest.store.catalog import ensure_table, partition_totals_sql, table_input  # noqa: E402
+from finops_digest.tasks.catalog import crawl_catalog  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
 from scripts.local_env import aws_env, pipeline_config  # noqa: E402
 
@@ -99,7 +99,15 @@ def measure(strategy: str, days: int) -> dict:
             )
             calls_before = sum(sb.faults.calls().values())
             started = time.perf_counter()
-            steps.crawl_catalog(day, config, client)
+            crawl_catalog(
+                {
+                    "billing_date": day.isoformat(),
+                    "use_prefetched_costs": False,
+                    "config": config.to_dict(),
+                },
+                {config.glue_table: "exists"},
+                {"parquet": {"uri": layout.s3_uri(config.archive_bucket, layout.parquet_key(day))}},
+            )
             count = athena_rows(
                 athena,
                 partition_totals_sql("finops_db", "ou_breakdown", day),
@@ -126,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args(argv)
-    logging.disable(logging.INFO)  # the steps log every partition and crawl
+    logging.disable(logging.INFO)  # the tasks log every partition and crawl
     results = [measure(strategy, args.days) for strategy in STRATEGIES]
     print(f"Time-to-queryable per day on the sandbox, {args.days} consecutive days:")
     print("| strategy | median (s) | p95 (s) | day 1 (s) | last day (s) | Glue calls / day |")

@@ -7,16 +7,19 @@ archived as a new version under `ou-breakdowns/year=/month=/day=` in the version
 in Glue, checked in Athena, scanned for cost spikes, and mailed as a daily digest (plus an alert when
 there are spikes). Scheduled runs for D start at D+1 06:00 UTC by default, since Cost Explorer lags.
 
-Configuration: the `finops_config` Variable (JSON). AWS: the `aws_default` connection.
-Backfill a range with `airflow backfill create --dag-id finops_daily_digest --from-date ... --to-date ...`;
+Configuration: the `finops_config` Variable (JSON), validated once by `plan_run`. AWS: the
+`aws_default` connection. Backfill a range with
+`airflow backfill create --dag-id finops_daily_digest --from-date ... --to-date ...`;
 for a long range, run `finops_prefetch_costs` first and add `--dag-run-conf '{"use_prefetched_costs": true}'`
 (one Cost Explorer request per OU for the whole range instead of per OU and day).
+The stages and what passes between them: `docs/architecture.md`.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import (
@@ -30,6 +33,23 @@ from airflow.sdk import (
     task,
     teardown,
 )
+
+if TYPE_CHECKING:  # the contracts, for readers and editors; never imported at parse time
+    from finops_digest.tasks.contracts import (
+        Archived,
+        Catalogued,
+        Consolidated,
+        Detected,
+        Forecast,
+        History,
+        Organization,
+        OuPart,
+        Report,
+        Restated,
+        RunPlan,
+        Sent,
+        Validation,
+    )
 
 # Cron of the daily run, in UTC. Each run covers the previous day's data interval.
 SCHEDULE = os.environ.get("FINOPS_DIGEST_SCHEDULE", "0 6 * * *")
@@ -46,13 +66,6 @@ def _notify_failure(context) -> None:
     from finops_digest.report.failure_notice import notify_failure
 
     notify_failure(context)
-
-
-def _step(name: str, plan: dict, *args, **kwargs):
-    """Run ``finops_digest.steps.<name>`` for the planned billing day (``dag_steps.run_step``)."""
-    from finops_digest.dag_steps import run_step
-
-    return run_step(name, plan, *args, **kwargs)
 
 
 @dag(
@@ -90,152 +103,222 @@ def _step(name: str, plan: dict, *args, **kwargs):
 )
 def finops_daily_digest():
     @task
-    def plan_run(params=None, logical_date=None, data_interval_start=None) -> dict:
+    def plan_run(params=None, logical_date=None, data_interval_start=None) -> RunPlan:
         """Resolve the billing day from the run and validate `finops_config` before any AWS call."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from finops_digest.tasks import run
 
-        from finops_digest.billing_day import resolve_billing_day
-        from finops_digest.config import load_config
-        from finops_digest.errors import FinopsError
+        return run.plan_run(params or {}, logical_date, data_interval_start)
 
-        try:
-            config = load_config()
-            day = resolve_billing_day(
-                (params or {}).get("billing_date"), logical_date, data_interval_start
-            )
-        except FinopsError as exc:
-            raise AirflowFailException(str(exc)) from exc
-        return {
-            "billing_date": day.isoformat(),
-            "catalog_strategy": config.catalog_strategy,
-            "use_prefetched_costs": bool((params or {}).get("use_prefetched_costs")),
-        }
+    @setup
+    def lock_billing_day(plan: RunPlan, run_id=None) -> str:
+        """Take the billing day's lock: two runs of one day never interleave their writes."""
+        from finops_digest.tasks import run
+
+        return run.lock_billing_day(plan, run_id)
 
     @task
-    def discover_ous(plan: dict) -> list:
+    def discover_ous(plan: RunPlan) -> Organization:
         """Walk the Organizations tree; stage the day's account-to-OU mapping."""
-        return _step("discover_ous", plan, use_prefetched=plan["use_prefetched_costs"])
+        from finops_digest.tasks import ingest
+
+        return ingest.discover_ous(plan)
+
+    @task
+    def list_ous(organization: Organization) -> list[str]:
+        """The OUs with accounts: one mapped extraction each (Airflow maps over a task's whole
+        return value, so the list is a task of its own)."""
+        return organization["ous"]
 
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
     @task(
         max_active_tis_per_dagrun=8,
         doc_md="One OU's Cost Explorer costs for the day, by service and account, staged in S3.",
     )
-    def extract_costs(ou: str, plan: dict) -> dict:
-        return _step("extract_costs", plan, ou, use_prefetched=plan["use_prefetched_costs"])
+    def extract_costs(ou: str, plan: RunPlan, organization: Organization) -> OuPart:
+        from finops_digest.tasks import ingest
+
+        return ingest.extract_costs(plan, organization, ou)
 
     @task
-    def consolidate(plan: dict, parts: list) -> dict:
+    def consolidate(plan: RunPlan, parts: list[OuPart]) -> Consolidated:
         """Merge the OU parts into the sorted CSV and its Parquet twin."""
-        return _step("consolidate", plan, list(parts))
+        from finops_digest.tasks import ingest
+
+        return ingest.consolidate(plan, list(parts))
 
     @task(outlets=[ARCHIVE_ASSET])
-    def archive_to_s3(plan: dict, consolidated: dict, outlet_events=None) -> dict:
+    def archive_to_s3(
+        plan: RunPlan, consolidated: Consolidated, organization: Organization, outlet_events=None
+    ) -> Archived:
         """Archive CSV, Parquet and mapping as new versions; refuse an unversioned bucket."""
-        archived = _step("archive_to_s3", plan, consolidated)
+        from finops_digest.tasks import ingest
+
+        archived = ingest.archive_to_s3(plan, consolidated, organization)
         outlet_events[ARCHIVE_ASSET].extra = {"billing_date": plan["billing_date"], **archived}
         return archived
 
     @task
-    def restate_recent_days(plan: dict, parts: list) -> dict:
+    def restate_recent_days(plan: RunPlan, parts: list[OuPart]) -> Restated:
         """Re-archive the previous days whose costs Cost Explorer restated since (new versions)."""
-        return _step("restate_recent_days", plan, list(parts))
+        from finops_digest.tasks import ingest
+
+        return ingest.restate_recent_days(plan, list(parts))
 
     @task
-    def register_table(plan: dict) -> dict:
+    def register_table(plan: RunPlan) -> dict[str, str]:
         """Create the Glue tables (costs; budget vs forecast) if they do not exist yet."""
-        return _step("register_table", plan)
+        from finops_digest.tasks import catalog
+
+        return catalog.register_table(plan)
 
     @task
-    def crawl_catalog(plan: dict) -> dict:
+    def crawl_catalog(plan: RunPlan, tables: dict[str, str], archived: Archived) -> Catalogued:
         """Make the day's partition queryable: the Glue crawler, or BatchCreatePartition
         (`catalog_strategy` in `finops_config`)."""
-        return _step("crawl_catalog", plan)
+        from finops_digest.tasks import catalog
+
+        return catalog.crawl_catalog(plan, tables, archived)
 
     @task
-    def validate_in_athena(plan: dict, consolidated: dict) -> dict:
-        """Athena's row count and cost sum for the day must equal the consolidated CSV's."""
-        return _step("validate_in_athena", plan, consolidated)
+    def validate_in_athena(
+        plan: RunPlan,
+        consolidated: Consolidated,
+        catalogued: Catalogued,
+        organization: Organization,
+    ) -> Validation:
+        """Athena's row count and cost sum for the day, the consolidated CSV's and Cost
+        Explorer's own day total: what each says, and where they disagree."""
+        from finops_digest.tasks import catalog
+
+        return catalog.validate_in_athena(plan, consolidated, catalogued, organization)
 
     @task
-    def detect_anomalies(plan: dict, consolidated: dict) -> dict:
+    def check_quality_gate(validation: Validation) -> Validation:
+        """The quality gate: fails the run when the numbers disagree by more than a cent."""
+        from finops_digest.tasks import catalog
+
+        return catalog.check_quality_gate(validation)
+
+    @task(trigger_rule=TriggerRule.ONE_FAILED)
+    def send_data_check_failed(ti=None) -> Sent:
+        """When the gate failed: tell the digest recipients why there is no digest today."""
+        from finops_digest.tasks import notify
+
+        # Pulled, not passed: this task runs because something upstream failed, and when that
+        # was the check itself (or an earlier task) there is nothing to pull and nothing to say
+        # beyond the run's failure notice.
+        return notify.send_data_check_failed(
+            ti.xcom_pull(task_ids="plan_run"), ti.xcom_pull(task_ids="validate_in_athena")
+        )
+
+    @task
+    def load_history(plan: RunPlan, organization: Organization, restated: Restated) -> History:
+        """The days before D, read once for detection, the forecast and the digest."""
+        from finops_digest.tasks import analysis
+
+        return analysis.load_history(plan, organization, restated)
+
+    @task
+    def detect_anomalies(
+        plan: RunPlan, consolidated: Consolidated, history: History, organization: Organization
+    ) -> Detected:
         """Score each (OU, Service) against its recent history; archive the findings."""
-        return _step("detect_anomalies", plan, consolidated)
+        from finops_digest.tasks import analysis
+
+        return analysis.detect_anomalies(plan, consolidated, history, organization)
 
     @task
-    def forecast_month_end(plan: dict, consolidated: dict, detected: dict) -> dict:
+    def forecast_month_end(
+        plan: RunPlan, consolidated: Consolidated, history: History, organization: Organization
+    ) -> Forecast:
         """Month-end forecast per OU (Cost Explorer, else run-rate) against budgets: lights."""
-        return _step("forecast_month_end", plan, consolidated, detected)
+        from finops_digest.tasks import analysis
+
+        return analysis.forecast_month_end(plan, consolidated, history, organization)
 
     @task.branch
-    def choose_alert(detected: dict, forecast: dict) -> str:
+    def choose_alert(detected: Detected, forecast: Forecast) -> str:
         """Alert on new spikes, or on OUs forecast over budget for the first time this month."""
         alert = detected["count"] or forecast["new_budget_breaches"]
         return "send_anomaly_alert" if alert else "no_anomaly"
 
     @task
-    def send_anomaly_alert(plan: dict, detected: dict, forecast: dict) -> dict:
+    def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) -> Sent:
         """Email the spikes (and the accounts behind them) and new budget breaches to the alert
         recipients."""
-        return _step("send_anomaly_alert", plan, detected, forecast)
+        from finops_digest.tasks import notify
+
+        return notify.send_anomaly_alert(plan, detected, forecast)
 
     no_anomaly = EmptyOperator(
         task_id="no_anomaly", doc_md="No new spike or budget breach today: nothing to alert."
     )
 
-    @task(trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)
-    def send_daily_digest(
-        plan: dict,
-        consolidated: dict,
-        archived: dict,
-        detected: dict,
-        forecast: dict,
-        restated: dict,
-    ) -> dict:
-        """The daily digest to the FinOps team, whether or not there were spikes."""
-        return _step(
-            "send_daily_digest", plan, consolidated, archived, detected, forecast, restated
-        )
+    @task
+    def build_report(
+        plan: RunPlan,
+        archived: Archived,
+        history: History,
+        detected: Detected,
+        forecast: Forecast,
+        restated: Restated,
+    ) -> Report:
+        """What the digest and the executive snapshot show, computed once."""
+        from finops_digest.tasks import notify
+
+        return notify.build_report(plan, archived, history, detected, forecast, restated)
 
     @task
-    def send_executive_snapshot(plan: dict, archived: dict, detected: dict, forecast: dict) -> dict:
-        """The executive snapshot PDF: archived beside the CSV, mailed to the executives."""
-        return _step("send_executive_snapshot", plan, archived, detected, forecast)
+    def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> Sent:
+        """The daily digest to the FinOps team, whatever happened to the spike alert."""
+        from finops_digest.tasks import notify
 
-    @setup
-    def lock_billing_day(plan: dict, run_id=None) -> str:
-        """Take the billing day's lock: two runs of one day never interleave their writes."""
-        _step("lock_billing_day", plan, run_id)
-        return run_id
+        return notify.send_daily_digest(plan, report, validation)
+
+    @task
+    def send_executive_snapshot(plan: RunPlan, report: Report, validation: Validation) -> Sent:
+        """The executive snapshot PDF: archived beside the CSV, mailed to the executives."""
+        from finops_digest.tasks import notify
+
+        return notify.send_executive_snapshot(plan, report, validation)
 
     @teardown
-    def release_billing_day(plan: dict, holder: str) -> bool:
+    def release_billing_day(plan: RunPlan, holder: str) -> bool:
         """Hand the day's lock back, whatever happened to the run."""
-        return _step("release_billing_day", plan, holder)
+        from finops_digest.tasks import run
+
+        return run.release_billing_day(plan, holder)
 
     plan = plan_run()
-    locked = lock_billing_day(plan)
+    holder = lock_billing_day(plan)
     organization = discover_ous(plan)
-    chain(locked, organization)
-    parts = extract_costs.partial(plan=plan).expand(ou=organization)
-    consolidated = consolidate(plan, parts)
-    archived = archive_to_s3(plan, consolidated)
-    validated = validate_in_athena(plan, consolidated)
-    detected = detect_anomalies(plan, consolidated)
-    forecast = forecast_month_end(plan, consolidated, detected)
-    alert = send_anomaly_alert(plan, detected, forecast)
-    restated = restate_recent_days(plan, parts)
-    digest = send_daily_digest(plan, consolidated, archived, detected, forecast, restated)
-    snapshot = send_executive_snapshot(plan, archived, detected, forecast)
-
-    branch = choose_alert(detected, forecast)
-    # Detection runs only on validated data; the digest waits for whichever branch ran.
-    # Restated days are archived before detection and the digest read the history.
-    chain(
-        archived, restated, register_table(plan), crawl_catalog(plan), validated, detected, branch
+    parts = extract_costs.partial(plan=plan, organization=organization).expand(
+        ou=list_ous(organization)
     )
-    chain(branch, [alert, no_anomaly], digest)
-    chain([digest, snapshot], release_billing_day(plan, locked))
+    consolidated = consolidate(plan, parts)
+    archived = archive_to_s3(plan, consolidated, organization)
+    restated = restate_recent_days(plan, parts)
+    catalogued = crawl_catalog(plan, register_table(plan), archived)
+    validation = validate_in_athena(plan, consolidated, catalogued, organization)
+    validated = check_quality_gate(validation)
+    history = load_history(plan, organization, restated)
+    detected = detect_anomalies(plan, consolidated, history, organization)
+    forecast = forecast_month_end(plan, consolidated, history, organization)
+    report = build_report(plan, archived, history, detected, forecast, restated)
+    digest = send_daily_digest(plan, report, validated)
+    snapshot = send_executive_snapshot(plan, report, validated)
+    alert = send_anomaly_alert(plan, detected, forecast)
+    branch = choose_alert(detected, forecast)
+    notice = send_data_check_failed()
+
+    # Ordering without a hand-off, each on purpose: the day's lock is taken before any work; the
+    # gate passes before findings, forecasts or alerts are archived or sent; the notice runs only
+    # when the gate (or the check before it) failed.
+    chain(holder, organization)
+    chain(validated, [detected, forecast])
+    chain(branch, [alert, no_anomaly])
+    chain([validation, validated], notice)
+    chain([digest, snapshot, alert, notice], release_billing_day(plan, holder))
 
 
 finops_daily_digest()

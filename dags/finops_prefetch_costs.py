@@ -16,15 +16,13 @@ A day or OU not prefetched, or an OU whose accounts changed since, is fetched as
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from airflow.sdk import Param, dag, task
 
-
-def _step(name: str, plan: dict, *args, **kwargs):
-    """Run ``finops_digest.steps.<name>`` from the prefetch's first day (``dag_steps.run_step``)."""
-    from finops_digest.dag_steps import run_step
-
-    return run_step(name, plan, *args, **kwargs)
+if TYPE_CHECKING:  # the contracts, for readers and editors; never imported at parse time
+    from finops_digest.tasks.contracts import Organization
+    from finops_digest.tasks.prefetch import PrefetchPlan
 
 
 @dag(
@@ -59,40 +57,47 @@ def _step(name: str, plan: dict, *args, **kwargs):
 )
 def finops_prefetch_costs():
     @task
-    def plan_prefetch(params=None) -> dict:
+    def plan_prefetch(params=None) -> PrefetchPlan:
         """Check the range and `finops_config`; the days to fetch, history included."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from finops_digest.tasks import prefetch
 
-        from finops_digest.config import load_config
-        from finops_digest.errors import FinopsError
-        from finops_digest.steps import plan_prefetch
-
-        try:
-            return plan_prefetch(params or {}, load_config())
-        except FinopsError as exc:
-            raise AirflowFailException(str(exc)) from exc
+        return prefetch.plan_prefetch(params or {})
 
     @task
-    def discover_ous(plan: dict) -> list:
+    def discover_ous(plan: PrefetchPlan) -> Organization:
         """Walk the Organizations tree; stage the mapping the prefetch fetches with."""
-        return _step("discover_ous", plan, last=plan["last_day"])
+        from finops_digest.tasks import ingest
+
+        return ingest.discover_ous(plan, last=plan["last_day"])
+
+    @task
+    def list_ous(organization: Organization) -> list[str]:
+        """The OUs with accounts: one mapped extraction each (Airflow maps over a task's whole
+        return value, so the list is a task of its own)."""
+        return organization["ous"]
 
     @task(
         max_active_tis_per_dagrun=8,
         doc_md="One OU's Cost Explorer costs for every day of the range, in one paged request.",
     )
-    def prefetch_costs(ou: str, plan: dict) -> dict:
-        return _step("prefetch_costs", plan, ou, plan["last_day"])
+    def prefetch_costs(ou: str, plan: PrefetchPlan, organization: Organization) -> dict:
+        from finops_digest.tasks import prefetch
+
+        return prefetch.prefetch_costs(plan, organization, ou)
 
     @task
-    def record_prefetch(plan: dict, fetched: list) -> dict:
+    def record_prefetch(plan: PrefetchPlan, organization: Organization, fetched: list) -> dict:
         """Mark each day prefetched; log the backfill command that uses the staged costs."""
-        return _step("record_prefetch", plan, list(fetched), plan["last_day"], plan["from_date"])
+        from finops_digest.tasks import prefetch
+
+        return prefetch.record_prefetch(plan, organization, list(fetched))
 
     plan = plan_prefetch()
-    ous = discover_ous(plan)
-    fetched = prefetch_costs.partial(plan=plan).expand(ou=ous)
-    record_prefetch(plan, fetched)
+    organization = discover_ous(plan)
+    fetched = prefetch_costs.partial(plan=plan, organization=organization).expand(
+        ou=list_ous(organization)
+    )
+    record_prefetch(plan, organization, fetched)
 
 
 finops_prefetch_costs()

@@ -6,6 +6,7 @@ import difflib
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -109,9 +110,28 @@ class FinopsConfig:
         """Where Athena writes query results: configured, or a prefix of the archive bucket."""
         return self.athena_output_location or f"s3://{self.archive_bucket}/athena-results/"
 
-    def to_json(self) -> str:
-        """Serialise back to the Variable's JSON form (Decimals as strings)."""
-        return json.dumps(asdict(self), default=str, sort_keys=True)
+    def provenance(self, day: date) -> dict[str, str]:
+        """Recorded with every artifact, so a number can always be traced to how it was pulled."""
+        return {
+            "billing-date": day.isoformat(),
+            "cost-metric": self.cost_metric,
+            "excluded-record-types": ",".join(self.excluded_record_types) or "none",
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (Decimals as strings): how ``plan_run`` hands the validated settings on."""
+        return json.loads(json.dumps(asdict(self), default=str))
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> FinopsConfig:
+        """The settings ``to_dict`` gave, already validated by ``parse_config`` in ``plan_run``."""
+        typed = {f.name: values[f.name] for f in fields(cls) if f.name in values}
+        for name, value in typed.items():
+            if isinstance(value, list):
+                typed[name] = tuple(value)
+        typed["anomaly_min_impact"] = Decimal(str(typed.get("anomaly_min_impact", "100")))
+        typed["budgets"] = {ou: Decimal(str(v)) for ou, v in typed.get("budgets", {}).items()}
+        return cls(**typed)
 
 
 def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:

@@ -65,15 +65,73 @@ def test_the_prefetch_runs_only_when_triggered_with_a_range(dagbag):
 def test_the_chain_follows_the_design(dagbag):
     dag = dagbag.get_dag(DAG_ID)
     downstream = {t.task_id: set(t.downstream_task_ids) for t in dag.tasks}
-    assert "extract_costs" in downstream["discover_ous"]
+    upstream = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
+    assert "extract_costs" in downstream["list_ous"] and "list_ous" in downstream["discover_ous"]
     assert "consolidate" in downstream["extract_costs"]
     assert "archive_to_s3" in downstream["consolidate"]
     assert "crawl_catalog" in downstream["register_table"]
     assert "validate_in_athena" in downstream["crawl_catalog"]
-    assert "detect_anomalies" in downstream["validate_in_athena"]
+    assert "check_quality_gate" in downstream["validate_in_athena"]
+    assert {"detect_anomalies", "forecast_month_end"} <= downstream["check_quality_gate"]
+    assert {"detect_anomalies", "forecast_month_end"} <= downstream["load_history"]
     assert downstream["choose_alert"] == {"send_anomaly_alert", "no_anomaly"}
-    assert downstream["send_anomaly_alert"] == downstream["no_anomaly"] == {"send_daily_digest"}
-    assert dag.get_task("send_daily_digest").trigger_rule == "none_failed_min_one_success"
+    assert {"send_daily_digest", "send_executive_snapshot"} <= downstream["build_report"]
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
     assert isinstance(dag.get_task("extract_costs"), MappedOperator), "one task per OU"
+    assert dag.get_task("send_data_check_failed").trigger_rule == "one_failed"
+
+
+def test_delivery_and_analysis_are_decoupled(dagbag):
+    """Messages to different people do not wait on each other, and the forecast does not wait
+    on (or fail with) spike detection."""
+    dag = dagbag.get_dag(DAG_ID)
+
+    def ancestors(task_id: str) -> set[str]:
+        found = set()
+        todo = [task_id]
+        while todo:
+            for parent in dag.get_task(todo.pop()).upstream_task_ids:
+                if parent not in found:
+                    found.add(parent)
+                    todo.append(parent)
+        return found
+
+    assert "send_anomaly_alert" not in ancestors("send_daily_digest")
+    assert "choose_alert" not in ancestors("send_daily_digest")
+    assert "send_anomaly_alert" not in ancestors("send_executive_snapshot")
+    assert "detect_anomalies" not in ancestors("forecast_month_end")
+    assert "check_quality_gate" in ancestors("send_daily_digest")
+
+
+def test_each_task_calls_the_library_function_it_runs_by_name():
+    """No dispatch by string: each task body imports a ``finops_digest.tasks`` module and calls
+    the function of the task's own name."""
+    import ast
+    from pathlib import Path
+
+    dags = Path(__file__).resolve().parents[2] / "dags"
+    for path in sorted(dags.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        assert "getattr" not in path.read_text(), path
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef) or not any(
+                "task" in ast.unparse(d)
+                or "setup" in ast.unparse(d)
+                or "teardown" in ast.unparse(d)
+                for d in node.decorator_list
+            ):
+                continue
+            calls = {
+                ast.unparse(c.func)
+                for c in ast.walk(node)
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+            }
+            imported = [
+                n
+                for n in ast.walk(node)
+                if isinstance(n, ast.ImportFrom) and n.module == "finops_digest.tasks"
+            ]
+            if imported:
+                module = imported[0].names[0].name
+                assert f"{module}.{node.name}" in calls, f"{path.name}:{node.name} calls {calls}"

@@ -17,15 +17,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from finops_digest.steps import FORECAST_NAME
+from finops_digest.schema import BUDGET_COLUMNS, COST_COLUMNS, PARTITION_KEYS
 from finops_digest.store import layout
-from finops_digest.store.catalog import (
-    BUDGET_COLUMNS,
-    COLUMNS,
-    PARTITION_KEYS,
-    PROJECTION,
-    render_sql,
-)
+from finops_digest.store.catalog import PROJECTION, render_sql
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag
@@ -110,7 +104,7 @@ def _ddl(name: str) -> tuple[tuple, dict[str, Any]]:
 
 def test_ddl_declares_the_table_the_dag_creates():
     columns, props = _ddl("ou_breakdown")
-    assert columns == COLUMNS
+    assert columns == COST_COLUMNS
     location = props["LocationProperty"].this.name
     assert location == layout.s3_uri("my-archive", layout.PARQUET_PREFIX + "/")
 
@@ -167,7 +161,7 @@ def test_month_to_date_by_ou_accumulates_within_the_month(archived, aws):
 def _forecast_rows(aws, day: date) -> dict[str, dict[str, Any]]:
     """The forecast_month_end document the DAG archived for ``day``, per OU."""
     body = aws("s3").get_object(
-        Bucket=SANDBOX_DEFAULTS["archive_bucket"], Key=layout.archive_key(day, FORECAST_NAME)
+        Bucket=SANDBOX_DEFAULTS["archive_bucket"], Key=layout.archive_key(day, layout.FORECAST_NAME)
     )["Body"]
     return {row["ou"]: row for row in json.loads(body.read())["ous"]}
 

@@ -14,8 +14,7 @@ from datetime import date
 import boto3
 import pytest
 
-from finops_digest.store.day_lock import lock_key
-from finops_digest.store.delivery_record import sent_key
+from finops_digest.store.layout import lock_key, sent_key
 from scripts.airflow_local import start
 
 DAG_ID = "finops_daily_digest"

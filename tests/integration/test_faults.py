@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 
 from finops_digest.aws.clients import aws_client
-from finops_digest.store.day_lock import lock_key
+from finops_digest.store.layout import lock_key
 from tests.integration.conftest import run_dag, task_states
 
 # Every AWS API operation one daily run makes (one name per call site).

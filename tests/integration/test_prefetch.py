@@ -10,8 +10,8 @@ import pytest
 
 from benchmarks.bench_requests import groups_per_ou, minimum_range, span
 from finops_digest.ingest import prefetch_manifest as prefetch
+from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_rows import from_csv
-from finops_digest.steps import HISTORY_WINDOW_DAYS
 from tests.integration.conftest import returned, run_dag, task_states
 from tests.integration.test_dag_run import expected_rows
 

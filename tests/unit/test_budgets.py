@@ -92,10 +92,11 @@ def test_budgets_config_is_validated_with_every_problem_named():
 
 
 def test_new_breaches_are_those_not_alerted_this_month():
-    from finops_digest.budgets.alert_memory import new_breaches, state_key
+    from finops_digest.budgets.alert_memory import new_breaches
+    from finops_digest.store.layout import budget_alerts_key
 
     state = {"month": "2025-09", "alerted": {"A": {"billing_date": "2025-09-03"}}}
     assert new_breaches(["A", "B"], state, date(2025, 9, 14)) == ["B"]
-    assert state_key(date(2025, 9, 14)) == "state/budget-alerts/2025-09.json"
+    assert budget_alerts_key(date(2025, 9, 14)) == "state/budget-alerts/2025-09.json"
     with pytest.raises(ValueError, match="alert state of 2025-09 used for 2025-10-01"):
         new_breaches(["A"], state, date(2025, 10, 1))

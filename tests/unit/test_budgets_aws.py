@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from finops_digest.budgets.against_budget import read_aws_budgets
-from finops_digest.budgets.alert_memory import read_state, record_alerts, state_key
+from finops_digest.budgets.alert_memory import read_state, record_alerts
+from finops_digest.store.layout import budget_alerts_key
 from sandbox import SANDBOX_DEFAULTS, Sandbox
 
 ACCOUNT = SANDBOX_DEFAULTS["account_id"]
@@ -60,5 +61,5 @@ def test_alert_memory_is_a_new_version_each_time_and_keeps_the_first_alert(aws):
     state = read_state(s3, BUCKET, day)
     assert state["alerted"]["A"]["billing_date"] == "2025-09-14"
     assert state["alerted"]["B"]["billing_date"] == "2025-09-20"
-    versions = s3.list_object_versions(Bucket=BUCKET, Prefix=state_key(day))["Versions"]
+    versions = s3.list_object_versions(Bucket=BUCKET, Prefix=budget_alerts_key(day))["Versions"]
     assert len(versions) == 2

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from finops_digest.ingest.consolidation import consolidate_parts as consolidate_staged
-from finops_digest.ingest.consolidation import parquet_schema
 from finops_digest.ingest.cost_rows import (
     CostDataError,
     CostRow,
@@ -20,6 +19,7 @@ from finops_digest.ingest.cost_rows import (
     to_parquet,
     total,
 )
+from finops_digest.schema import COST_COLUMNS
 
 DAY = date(2025, 9, 14)
 METADATA = {"billing-date": DAY.isoformat(), "cost-metric": "NetAmortizedCost"}
@@ -100,7 +100,7 @@ def parts_of(rows, cuts):
 
 
 def reference(parts):
-    """What ``steps.consolidate`` produced before: Python rows, Decimal sums, csv module."""
+    """What the consolidate task produced before: Python rows, Decimal sums, csv module."""
     rows = [r for source, data in parts for r in from_csv(data, source)]
     merged = consolidate(rows)
     return merged, to_csv(merged), str(total(merged))
@@ -173,9 +173,21 @@ def test_duplicates_are_summed_exactly_and_zero_sums_dropped():
     assert (result.rows, result.total, result.columnar) == (2, "0.2999999999", True)
 
 
-def test_the_parquet_schema_is_the_reference_one():
-    reference_file = pq.read_table(io.BytesIO(to_parquet([], METADATA)))
-    assert parquet_schema(METADATA).equals(reference_file.schema, check_metadata=True)
+def test_the_columnar_parquet_has_the_reference_schema_and_the_tables_columns():
+    part = to_csv([CostRow(DAY, "Data", "Amazon S3", "1", Decimal("1.5"))])
+    columnar = consolidate_parts([("s3://b/p.csv", part)], METADATA, DAY)
+    assert columnar.columnar
+    written = pq.read_table(io.BytesIO(columnar.parquet)).schema
+    reference = pq.read_table(io.BytesIO(to_parquet([], METADATA))).schema
+    assert written.equals(reference, check_metadata=True)
+    assert [(f.name, str(f.type)) for f in written] == [
+        ("billingdate", "date32[day]"),
+        ("ou", "string"),
+        ("service", "string"),
+        ("linkedaccount", "string"),
+        ("dailycost", "double"),
+    ]
+    assert [f.name for f in written] == [name for name, _ in COST_COLUMNS]
 
 
 def test_another_days_costs_are_refused():

@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from finops_digest.ingest.cost_rows import (
-    HEADER,
     CostDataError,
     CostRow,
     consolidate,
@@ -15,6 +14,7 @@ from finops_digest.ingest.cost_rows import (
     to_csv,
     total,
 )
+from finops_digest.schema import CSV_HEADER
 
 DAY = date(2025, 9, 14)
 
@@ -124,4 +124,4 @@ def test_csv_round_trips_exact_values_order_and_totals(rows):
 
 
 def test_header_is_the_contract():
-    assert ",".join(HEADER) == "BillingDate,OU,Service,LinkedAccount,DailyCost"
+    assert ",".join(CSV_HEADER) == "BillingDate,OU,Service,LinkedAccount,DailyCost"

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from finops_digest.store import day_lock
+from finops_digest.store import day_lock, layout
 from finops_digest.store import delivery_record as delivery
 
 DAY = date(2025, 9, 14)
@@ -38,7 +38,7 @@ def test_a_retry_of_the_holder_retakes_it_and_release_lets_others_in(s3):
     assert day_lock.release(s3, "archive", DAY, "run-b") is False
     assert day_lock.release(s3, "archive", DAY, "run-a") is True
     day_lock.acquire(s3, "archive", DAY, "run-b")
-    versions = s3.list_object_versions(Bucket="archive", Prefix=day_lock.lock_key(DAY))["Versions"]
+    versions = s3.list_object_versions(Bucket="archive", Prefix=layout.lock_key(DAY))["Versions"]
     assert len(versions) == 4, "every hand-over is kept as a version"
 
 

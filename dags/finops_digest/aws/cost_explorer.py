@@ -20,7 +20,7 @@ GROUP_BY = (
 
 
 def build_request(
-    account_ids: Sequence[str],
+    account_ids: Sequence[str] | None,
     start: date,
     end: date,
     metric: str,
@@ -29,13 +29,14 @@ def build_request(
     group_by: Sequence[dict[str, str]] = GROUP_BY,
     service: str | None = None,
 ) -> dict[str, Any]:
-    """A ``GetCostAndUsage`` request: DAILY over [start, end), by service and account (or
-    ``group_by``), for one OU's accounts (and one ``service`` when given)."""
-    if not account_ids:
-        raise ValueError("build_request needs at least one linked account")
-    conditions: list[dict[str, Any]] = [
-        {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}}
-    ]
+    """The one builder of ``GetCostAndUsage`` requests: DAILY over [start, end), by service and
+    account (or ``group_by``), for one OU's accounts (None: the whole organisation), and one
+    ``service`` when given."""
+    conditions: list[dict[str, Any]] = []
+    if account_ids is not None:
+        if not account_ids:
+            raise ValueError("build_request needs at least one linked account, or None for all")
+        conditions.append({"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": sorted(account_ids)}})
     if service is not None:
         conditions.append({"Dimensions": {"Key": "SERVICE", "Values": [service]}})
     if excluded_record_types:
@@ -46,8 +47,9 @@ def build_request(
         "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
         "Granularity": "DAILY",
         "Metrics": [metric],
-        "Filter": conditions[0] if len(conditions) == 1 else {"And": conditions},
     }
+    if conditions:
+        request["Filter"] = conditions[0] if len(conditions) == 1 else {"And": conditions}
     if group_by:
         request["GroupBy"] = list(group_by)
     return request
@@ -81,6 +83,22 @@ def day_total(
     )
 
 
+def accounts_with_costs(
+    ce_client: Any, *, start: date, end: date, metric: str, excluded_record_types: Sequence[str]
+) -> set[str]:
+    """Every linked account with a non-zero cost in [start, end), whatever the tree says."""
+    request = build_request(
+        None, start, end, metric, excluded_record_types, group_by=(GROUP_BY[1],)
+    )
+    found = set()
+    for response in pages(ce_client, request):
+        for result in response.get("ResultsByTime", []):
+            for group in result.get("Groups", []):
+                if float(group["Metrics"][metric]["Amount"]) != 0:
+                    found.add(group["Keys"][0])
+    return found
+
+
 def pages(ce_client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Every page of a ``GetCostAndUsage`` answer (there is no boto3 paginator for it)."""
     request = dict(request)
@@ -111,19 +129,19 @@ def fetch_cost_rows(
     """
     request = build_request(account_ids, start, end, metric, excluded_record_types)
     rows: list[CostRow] = []
-    pages = 0
-    while True:
-        response = ce_client.get_cost_and_usage(**request)
-        pages += 1
+    requests = 0
+    for response in pages(ce_client, request):
+        requests += 1
         rows.extend(parse_response(response, ou=ou, metric=metric, currency=currency))
-        token = response.get("NextPageToken")
-        if not token:
-            break
-        request["NextPageToken"] = token
     log.info(
-        "Cost Explorer: OU %s, %s..%s: %d rows in %d request(s)", ou, start, end, len(rows), pages
+        "Cost Explorer: OU %s, %s..%s: %d rows in %d request(s)",
+        ou,
+        start,
+        end,
+        len(rows),
+        requests,
     )
-    return rows, pages
+    return rows, requests
 
 
 def parse_response(

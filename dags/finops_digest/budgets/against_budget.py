@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from finops_digest.budgets.lights import RED, traffic_light
-from finops_digest.store.catalog import BUDGET_COLUMNS
+from finops_digest.schema import BUDGET_COLUMNS, arrow_schema
 
 log = logging.getLogger(__name__)
 
@@ -119,13 +119,12 @@ def budget_table_parquet(
     day: date, rows: Iterable[dict[str, Any]], metadata: dict[str, str]
 ) -> bytes:
     """The day's rows of the Athena budget table as Parquet, with the table's columns and types
-    (``catalog.BUDGET_COLUMNS``): each OU's month to date, forecast with its interval and method,
+    (``schema.BUDGET_COLUMNS``): each OU's month to date, forecast with its interval and method,
     budget and light."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrow_types = {"date": pa.date32(), "string": pa.string(), "double": pa.float64()}
-    schema = pa.schema([(name, arrow_types[kind]) for name, kind in BUDGET_COLUMNS])
+    schema = arrow_schema(BUDGET_COLUMNS, {})
 
     def amount(value: Decimal | None) -> float | None:
         return None if value is None else float(value)

@@ -11,18 +11,12 @@ from datetime import date
 from typing import Any
 
 from finops_digest.store import archive
-
-STATE_PREFIX = "state/budget-alerts"
-
-
-def state_key(day: date) -> str:
-    """The month's alert memory: ``state/budget-alerts/2025-09.json``."""
-    return f"{STATE_PREFIX}/{day:%Y-%m}.json"
+from finops_digest.store.layout import budget_alerts_key
 
 
 def read_state(s3_client: Any, bucket: str, day: date) -> dict[str, Any]:
     """``{"month": "YYYY-MM", "alerted": {OU: {"billing_date", "forecast", "budget"}}}``."""
-    body = archive.get_if_exists(s3_client, bucket, state_key(day))
+    body = archive.get_if_exists(s3_client, bucket, budget_alerts_key(day))
     state = json.loads(body) if body else {}
     return {"month": f"{day:%Y-%m}", "alerted": dict(state.get("alerted", {}))}
 
@@ -54,7 +48,7 @@ def record_alerts(
     return archive.put_archived(
         s3_client,
         bucket,
-        state_key(day),
+        budget_alerts_key(day),
         json.dumps(state, indent=1, sort_keys=True).encode(),
         content_type="application/json",
         metadata={"month": state["month"]},

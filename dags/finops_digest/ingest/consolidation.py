@@ -30,11 +30,11 @@ from decimal import Decimal
 from typing import Any
 
 from finops_digest.ingest import cost_rows
-from finops_digest.ingest.cost_rows import HEADER
+from finops_digest.schema import COST_COLUMNS, CSV_HEADER, arrow_schema
 
 log = logging.getLogger(__name__)
 
-HEADER_LINE = (",".join(HEADER) + "\r\n").encode()
+HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode()
 KEY_COLUMNS = ("BillingDate", "OU", "Service", "LinkedAccount")
 # Exactly the text format(Decimal(text), "f") gives back, within decimal128(38, 10): no sign but
 # "-", no leading zeros, at most 10 decimals, at most 17 integer digits (see _SUM_LIMIT).
@@ -91,22 +91,6 @@ def consolidate_parts(
         rows=len(merged),
         total=str(cost_rows.total(merged)),
         columnar=False,
-    )
-
-
-def parquet_schema(metadata: dict[str, str]) -> Any:
-    """The Parquet schema of ``cost_rows.to_parquet`` (Athena's column names and types)."""
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            ("billingdate", pa.date32()),
-            ("ou", pa.string()),
-            ("service", pa.string()),
-            ("linkedaccount", pa.string()),
-            ("dailycost", pa.float64()),
-        ],
-        metadata={k.encode(): v.encode() for k, v in metadata.items()},
     )
 
 
@@ -309,7 +293,7 @@ def _read_parts(sources: Sequence[str], read: Callable[[str], bytes]) -> tuple[A
     import pyarrow as pa
     import pyarrow.csv as pa_csv
 
-    strings = dict.fromkeys(HEADER, pa.string())
+    strings = dict.fromkeys(CSV_HEADER, pa.string())
     tables = []
     for source in sources:
         data = read(source)
@@ -335,7 +319,7 @@ def _read_parts(sources: Sequence[str], read: Callable[[str], bytes]) -> tuple[A
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise _NotColumnar(f"{source} is not well-formed CSV of 5 fields: {exc}") from None
     if not tables:
-        return pa.table({name: pa.array([], pa.string()) for name in HEADER}), []
+        return pa.table({name: pa.array([], pa.string()) for name in CSV_HEADER}), []
     return pa.concat_tables(tables), [t.num_rows for t in tables]
 
 
@@ -479,7 +463,9 @@ def _parquet_bytes(names: dict[str, Any], amounts: Any, metadata: dict[str, str]
         pc.cast(amounts, pa.float64()),
     ]
     sink = io.BytesIO()
-    pq.write_table(pa.table(columns, schema=parquet_schema(metadata)), sink, compression="snappy")
+    pq.write_table(
+        pa.table(columns, schema=arrow_schema(COST_COLUMNS, metadata)), sink, compression="snappy"
+    )
     return sink.getvalue()
 
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from finops_digest.aws import cost_explorer
+from finops_digest.detection.detector import HISTORY_DAYS
 from finops_digest.ingest import prefetch_manifest as prefetch
 from finops_digest.ingest.cost_rows import CostRow, from_csv
 from finops_digest.store import archive
 from finops_digest.store.layout import archive_key, s3_uri
 
 log = logging.getLogger(__name__)
+
+# The digest compares against the previous day and the month to date, so history covers a month.
+DIGEST_HISTORY_DAYS = 31
+# The days before D read as history: what the detector and the digest compare the day with.
+HISTORY_WINDOW_DAYS = max(HISTORY_DAYS, DIGEST_HISTORY_DAYS)
 
 
 def load_history(
@@ -26,10 +32,12 @@ def load_history(
     metric: str,
     excluded_record_types: Sequence[str],
     currency: str,
+    versions: Mapping[date, str] | None = None,
 ) -> tuple[list[CostRow], dict[str, int]]:
     """Cost rows for ``days``: from the archive where a day is archived (free), else from its
     prefetched parts (``prefetch``: free), else from Cost Explorer with today's account-to-OU
-    mapping (so the very first run has history too).
+    mapping (so the very first run has history too). ``versions`` pins the archived version
+    read for a day (the version a restatement of this run just wrote).
 
     Returns the rows and ``{"archived_days", "prefetched_days", "cost_explorer_days",
     "cost_explorer_requests"}``.
@@ -37,7 +45,10 @@ def load_history(
     rows: list[CostRow] = []
     unarchived: list[date] = []
     for day in days:
-        data = archive.get_if_exists(s3_client, bucket, archive_key(day))
+        if versions and day in versions:
+            data = archive.get_bytes(s3_client, bucket, archive_key(day), versions[day])
+        else:
+            data = archive.get_if_exists(s3_client, bucket, archive_key(day))
         if data is None:
             unarchived.append(day)
         else:

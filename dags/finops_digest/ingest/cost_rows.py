@@ -11,8 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from finops_digest.errors import FinopsError
 from finops_digest.ingest.csv_safety import neutralize, restore
-
-HEADER = ("BillingDate", "OU", "Service", "LinkedAccount", "DailyCost")
+from finops_digest.schema import COST_COLUMNS, CSV_HEADER, arrow_schema
 
 
 class CostDataError(FinopsError, ValueError):
@@ -63,12 +62,12 @@ def parse_amount(text: str, where: str) -> Decimal:
 
 
 def to_csv(rows: Iterable[CostRow]) -> bytes:
-    """The CSV contract: exactly ``HEADER``, ISO dates, account ids as text, exact amounts; text
+    """The CSV contract: exactly ``CSV_HEADER``, ISO dates, account ids as text, exact amounts; text
     cells that a spreadsheet would run as formulas are neutralised (``csv_safety``)."""
     buffer = io.StringIO(newline="")
     # RFC 4180 line ends: the writer then also quotes names holding a bare carriage return.
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    writer.writerow(CSV_HEADER)
     for row in rows:
         writer.writerow(
             (
@@ -86,11 +85,13 @@ def from_csv(data: bytes, source: str) -> list[CostRow]:
     """Read rows written by :func:`to_csv`; ``source`` (a URI) names the file in errors."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
     header = next(reader, None)
-    if header is None or tuple(header) != HEADER:
-        raise CostDataError(f"{source}: header {header!r} is not the expected {','.join(HEADER)}")
+    if header is None or tuple(header) != CSV_HEADER:
+        raise CostDataError(
+            f"{source}: header {header!r} is not the expected {','.join(CSV_HEADER)}"
+        )
     rows = []
     for number, fields in enumerate(reader, start=2):
-        if len(fields) != len(HEADER):
+        if len(fields) != len(CSV_HEADER):
             raise CostDataError(f"{source} line {number}: {len(fields)} fields, expected 5")
         day, ou, service, account, amount = fields
         try:
@@ -109,16 +110,7 @@ def to_parquet(rows: list[CostRow], metadata: dict[str, str]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema(
-        [
-            ("billingdate", pa.date32()),
-            ("ou", pa.string()),
-            ("service", pa.string()),
-            ("linkedaccount", pa.string()),
-            ("dailycost", pa.float64()),
-        ],
-        metadata={k.encode(): v.encode() for k, v in metadata.items()},
-    )
+    schema = arrow_schema(COST_COLUMNS, metadata)
     table = pa.table(
         [
             [r.billing_date for r in rows],

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest.aws.cost_explorer import pages
 from finops_digest.store import archive, layout
 
 log = logging.getLogger(__name__)
@@ -18,29 +16,6 @@ UNATTRIBUTED_OU = "Unattributed"
 NOT_IN_ORGANIZATION = "NOT_IN_ORGANIZATION"
 # How far back the archived mappings are searched for an account's last OU.
 LOOKBACK_DAYS = 35
-LINKED_ACCOUNT = ({"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},)
-
-
-def accounts_with_costs(
-    ce_client: Any, *, start: date, end: date, metric: str, excluded_record_types: Sequence[str]
-) -> set[str]:
-    """Every linked account with a non-zero cost in [start, end), whatever the tree says."""
-    request = {
-        "TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
-        "Granularity": "DAILY",
-        "Metrics": [metric],
-        "GroupBy": list(LINKED_ACCOUNT),
-    }
-    if excluded_record_types:
-        excluded = {"Dimensions": {"Key": "RECORD_TYPE", "Values": sorted(excluded_record_types)}}
-        request["Filter"] = {"Not": excluded}
-    found = set()
-    for response in pages(ce_client, request):
-        for result in response.get("ResultsByTime", []):
-            for group in result.get("Groups", []):
-                if float(group["Metrics"][metric]["Amount"]) != 0:
-                    found.add(group["Keys"][0])
-    return found
 
 
 def attribute_former_accounts(

@@ -18,22 +18,6 @@ from typing import Any
 from finops_digest.store import archive, layout
 
 
-def part_key(day: date, ou_slug: str) -> str:
-    """``staging/billing_date=D/prefetched/<ou>.csv``: one OU's prefetched costs of the day."""
-    return layout.staging_key(day, f"prefetched/{ou_slug}.csv")
-
-
-def mapping_key(day: date) -> str:
-    """The account-to-OU mapping a prefetch starting on ``day`` fetched with (its own copy: the
-    day's run re-stages the day's mapping)."""
-    return layout.staging_key(day, f"prefetched/{layout.MAPPING_NAME}")
-
-
-def manifest_key(day: date) -> str:
-    """``staging/billing_date=D/prefetched.json``: the day's complete set of prefetched parts."""
-    return layout.staging_key(day, "prefetched.json")
-
-
 def write_manifest(
     s3_client: Any, bucket: str, day: date, parts: dict[str, str], mapping_key: str
 ) -> None:
@@ -42,7 +26,7 @@ def write_manifest(
     body = {"billing_date": day.isoformat(), "mapping_key": mapping_key, "parts": parts}
     s3_client.put_object(
         Bucket=bucket,
-        Key=manifest_key(day),
+        Key=layout.prefetch_manifest_key(day),
         Body=json.dumps(body, indent=1, sort_keys=True).encode(),
         ContentType="application/json",
     )
@@ -51,7 +35,7 @@ def write_manifest(
 def read_manifest(s3_client: Any, bucket: str, day: date) -> dict[str, Any] | None:
     """``{"parts": {OU: part key}, "mapping_key": ...}`` of a prefetched day; None when the day
     was not prefetched."""
-    data = archive.get_if_exists(s3_client, bucket, manifest_key(day))
+    data = archive.get_if_exists(s3_client, bucket, layout.prefetch_manifest_key(day))
     return None if data is None else json.loads(data)
 
 

@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from finops_digest.budgets.lights import LIGHT_COLOURS, NO_LIGHT_COLOUR
-from finops_digest.report.emails import CURRENCY_SYMBOLS
+from finops_digest.money import CURRENCY_SYMBOLS
 
 # Qualitative colours that stay apart in print and for common colour-vision deficiencies
 # (Okabe-Ito order), then greys for the tail.

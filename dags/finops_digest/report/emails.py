@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import cache
 from typing import Any
 
 from finops_digest.errors import FinopsError
+from finops_digest.money import money, percent, signed_money
 from finops_digest.resources import templates_dir
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 # SES SendRawEmail refuses messages over 10 MB (the whole MIME message, after base64 encoding).
 SES_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 # How long a pre-signed link to an attachment too big to mail stays valid (SigV4's maximum).
@@ -22,30 +21,6 @@ LINK_EXPIRY_SECONDS = 7 * 24 * 3600
 
 class EmailTooLargeError(FinopsError):
     """A message cannot be brought under SES's size limit."""
-
-
-def money(value: Decimal | float | str | None, currency: str = "USD") -> str:
-    """``$12,345.67``: symbol, thousands separators, 2 decimals, rounded half up; minus in front."""
-    if value is None:
-        return "n/a"
-    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-    return f"{'-' if amount < 0 else ''}{symbol}{abs(amount):,.2f}"
-
-
-def signed_money(value: Decimal | float | str | None, currency: str = "USD") -> str:
-    """``+$1,234.50`` / ``-$12.00``: a change, always with its sign."""
-    if value is None:
-        return "n/a"
-    text = money(value, currency)
-    return text if text.startswith("-") else "+" + text
-
-
-def percent(value: float | None, signed: bool = True) -> str:
-    """``+12.3%``; ``n/a`` when there is nothing to compare with."""
-    if value is None:
-        return "n/a"
-    return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
 
 
 @cache

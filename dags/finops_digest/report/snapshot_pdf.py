@@ -10,10 +10,9 @@ import io
 from typing import Any
 
 from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS, NO_LIGHT_COLOUR
+from finops_digest.money import money, percent, signed_money
 from finops_digest.report import charts
-from finops_digest.report.emails import money, percent, signed_money
 
-SNAPSHOT_NAME = "executive_snapshot.pdf"
 PAGE_W, PAGE_H = 8.27, 11.69  # A4 portrait, inches
 MARGIN = 0.55
 HEADER_BG, TEXT, MUTED, RULE, BAND = "#1f2937", "#111827", "#6b7280", "#e5e7eb", "#f9fafb"

@@ -1,13 +1,14 @@
-"""Writes to the versioned archive: refuse unversioned buckets, verify integrity, keep every version."""
+"""Reads and writes of the bucket: refuse unversioned buckets, verify integrity, keep every version."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from typing import Any
 
 from finops_digest.errors import FinopsError
-from finops_digest.store.layout import s3_uri
+from finops_digest.store.layout import parse_s3_uri, s3_uri
 
 
 class ArchiveError(FinopsError):
@@ -68,3 +69,20 @@ def get_if_exists(s3_client: Any, bucket: str, key: str) -> bytes | None:
         return get_bytes(s3_client, bucket, key)
     except s3_client.exceptions.NoSuchKey:
         return None
+
+
+def read_uri(s3_client: Any, uri: str, version_id: str | None = None) -> bytes:
+    """The bytes behind an ``s3://`` pointer a task was handed (a given version, or the latest)."""
+    bucket, key = parse_s3_uri(uri)
+    return get_bytes(s3_client, bucket, key, version_id)
+
+
+def read_json(s3_client: Any, uri: str, version_id: str | None = None) -> Any:
+    """The JSON document behind an ``s3://`` pointer."""
+    return json.loads(read_uri(s3_client, uri, version_id))
+
+
+def put_staging(s3_client: Any, bucket: str, key: str, body: bytes) -> str:
+    """Stage a run's intermediate object (overwritten by a re-run; not archived); its URI."""
+    s3_client.put_object(Bucket=bucket, Key=key, Body=body)
+    return s3_uri(bucket, key)

@@ -8,39 +8,15 @@ from typing import Any
 
 from finops_digest.errors import FinopsError
 from finops_digest.resources import sql_path
+from finops_digest.schema import BUDGET_COLUMNS, COST_COLUMNS, PARTITION_KEYS
 
 log = logging.getLogger(__name__)
-
-COLUMNS = (
-    ("billingdate", "date"),
-    ("ou", "string"),
-    ("service", "string"),
-    ("linkedaccount", "string"),
-    ("dailycost", "double"),
-)
-# Typed keys let the seed's query compare `year = 2025` as Athena users expect; a crawler
-# creating the table itself would type them as strings.
-PARTITION_KEYS = (("year", "int"), ("month", "int"), ("day", "int"))
 
 
 class CatalogError(FinopsError):
     """The Glue catalog does not hold what the pipeline relies on."""
 
 
-# The budget table: one row per OU per billing day, as forecast_month_end saw it (the digest's
-# per-OU budget table), for the month_to_date_vs_budget view analysts and QuickSight read.
-BUDGET_COLUMNS = (
-    ("billingdate", "date"),
-    ("ou", "string"),
-    ("month_to_date", "double"),
-    ("forecast", "double"),
-    ("forecast_lower", "double"),
-    ("forecast_upper", "double"),
-    ("forecast_method", "string"),
-    ("budget", "double"),
-    ("budget_source", "string"),
-    ("light", "string"),
-)
 # Partition projection: Athena computes the budget table's partitions from these ranges and the
 # Hive-style path, so no crawler run or partition registration is needed for it.
 PROJECTION = {
@@ -60,7 +36,7 @@ def table_input(
     table: str,
     location: str,
     cost_metric: str,
-    columns: tuple[tuple[str, str], ...] = COLUMNS,
+    columns: tuple[tuple[str, str], ...] = COST_COLUMNS,
     parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Glue ``TableInput`` of a Parquet table, partitioned by year, month, day."""

@@ -9,18 +9,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from finops_digest.store.layout import s3_uri
-
-LOCK_PREFIX = "state/locks"
+from finops_digest.store.layout import lock_key, s3_uri
 
 
 class DayLockedError(RuntimeError):
     """Another run is processing the same billing day (retried: that run may finish soon)."""
-
-
-def lock_key(day: date) -> str:
-    """``state/locks/billing_date=YYYY-MM-DD.json``."""
-    return f"{LOCK_PREFIX}/billing_date={day.isoformat()}.json"
 
 
 def acquire(s3_client: Any, bucket: str, day: date, holder: str) -> None:

@@ -7,13 +7,7 @@ from datetime import date
 from typing import Any
 
 from finops_digest.store.archive import get_if_exists
-
-SENT_PREFIX = "state/sent"
-
-
-def sent_key(day: date, kind: str) -> str:
-    """``state/sent/billing_date=YYYY-MM-DD/<kind>.json``: who already got that email."""
-    return f"{SENT_PREFIX}/billing_date={day.isoformat()}/{kind}.json"
+from finops_digest.store.layout import sent_key
 
 
 def already_sent(s3_client: Any, bucket: str, day: date, kind: str) -> set[str]:

@@ -1,7 +1,9 @@
-"""Where every artifact lives in the archive bucket (one place, so all readers agree)."""
+"""Where every object lives in the archive bucket: every key is built here, so all readers agree."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date
 
 from finops_digest.billing_day import partition_path
@@ -12,11 +14,18 @@ PARQUET_PREFIX = "parquet/ou_breakdown"
 # The budget table's own prefix, beside (not under) the crawled one.
 BUDGET_PREFIX = "parquet/ou_budget"
 STAGING_PREFIX = "staging"
+# Small read-modify-write records of the pipeline itself (never part of the archive's tables).
+LOCK_PREFIX = "state/locks"
+SENT_PREFIX = "state/sent"
+BUDGET_ALERTS_PREFIX = "state/budget-alerts"
 
+# Objects archived beside each day's CSV under ou-breakdowns/year=/month=/day=/.
 CSV_NAME = "ou_breakdown.csv"
 PARQUET_NAME = "ou_breakdown.parquet"
 MAPPING_NAME = "account_ou_mapping.json"
 ANOMALIES_NAME = "anomalies.json"
+FORECAST_NAME = "forecast.json"
+SNAPSHOT_NAME = "executive_snapshot.pdf"
 
 
 def archive_key(day: date, name: str = CSV_NAME) -> str:
@@ -37,6 +46,63 @@ def budget_key(day: date) -> str:
 def staging_key(day: date, name: str) -> str:
     """Intermediate objects of one day's run (per-OU parts, history); not part of the archive."""
     return f"{STAGING_PREFIX}/billing_date={day.isoformat()}/{name}"
+
+
+def ou_slug(name: str) -> str:
+    """A key-safe, collision-free file name for an OU."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-")[:60] or "ou"
+    return f"{readable}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+
+def part_key(day: date, ou: str) -> str:
+    """One OU's costs of the day, as ``extract_costs`` staged them."""
+    return staging_key(day, f"parts/{ou_slug(ou)}.csv")
+
+
+def restatement_part_key(day: date, ou: str) -> str:
+    """One OU's re-pulled costs of the days before ``day`` (the restatement window)."""
+    return staging_key(day, f"restatements/{ou_slug(ou)}.csv")
+
+
+def history_key(day: date) -> str:
+    """The cost rows of the days before ``day`` that detection, forecast and digest compare with."""
+    return staging_key(day, "history.csv")
+
+
+def report_key(day: date) -> str:
+    """The day's report: what the digest and the executive snapshot show."""
+    return staging_key(day, "report.json")
+
+
+def prefetched_part_key(day: date, ou: str) -> str:
+    """``staging/billing_date=D/prefetched/<ou>.csv``: one OU's prefetched costs of the day."""
+    return staging_key(day, f"prefetched/{ou_slug(ou)}.csv")
+
+
+def prefetch_mapping_key(day: date) -> str:
+    """The account-to-OU mapping a prefetch starting on ``day`` fetched with (its own copy: the
+    day's run re-stages the day's mapping)."""
+    return staging_key(day, f"prefetched/{MAPPING_NAME}")
+
+
+def prefetch_manifest_key(day: date) -> str:
+    """``staging/billing_date=D/prefetched.json``: the day's complete set of prefetched parts."""
+    return staging_key(day, "prefetched.json")
+
+
+def lock_key(day: date) -> str:
+    """``state/locks/billing_date=YYYY-MM-DD.json``: the day's lock."""
+    return f"{LOCK_PREFIX}/billing_date={day.isoformat()}.json"
+
+
+def sent_key(day: date, kind: str) -> str:
+    """``state/sent/billing_date=YYYY-MM-DD/<kind>.json``: who already got that message."""
+    return f"{SENT_PREFIX}/billing_date={day.isoformat()}/{kind}.json"
+
+
+def budget_alerts_key(day: date) -> str:
+    """The month's budget-alert memory: ``state/budget-alerts/2025-09.json``."""
+    return f"{BUDGET_ALERTS_PREFIX}/{day:%Y-%m}.json"
 
 
 def s3_uri(bucket: str, key: str) -> str:

@@ -1,0 +1,39 @@
+"""Money: one rounding rule for every amount the pipeline rounds, stores or shows."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+# Totals from different systems must agree to the cent; amounts are shown and stored in cents.
+CENT = Decimal("0.01")
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def cents(value: Decimal | float | str) -> Decimal:
+    """``value`` rounded to the cent, half up (what finance expects: 0.005 -> 0.01)."""
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money(value: Decimal | float | str | None, currency: str = "USD") -> str:
+    """``$12,345.67``: symbol, thousands separators, 2 decimals, rounded half up; minus in front."""
+    if value is None:
+        return "n/a"
+    amount = cents(value)
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    return f"{'-' if amount < 0 else ''}{symbol}{abs(amount):,.2f}"
+
+
+def signed_money(value: Decimal | float | str | None, currency: str = "USD") -> str:
+    """``+$1,234.50`` / ``-$12.00``: a change, always with its sign."""
+    if value is None:
+        return "n/a"
+    text = money(value, currency)
+    return text if text.startswith("-") else "+" + text
+
+
+def percent(value: float | None, signed: bool = True) -> str:
+    """``+12.3%``; ``n/a`` when there is nothing to compare with."""
+    if value is None:
+        return "n/a"
+    return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"

@@ -1,0 +1,215 @@
+"""Analysis: the recent history, the day's spikes, and the month-end forecast against budgets."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+from finops_digest.aws.clients import aws_client
+from finops_digest.aws.cost_anomaly_detection import mark_seen_by_aws
+from finops_digest.aws.usage_types import usage_type_drivers
+from finops_digest.billing_day import days_before
+from finops_digest.budgets import alert_memory
+from finops_digest.budgets.against_budget import (
+    against_budgets,
+    breaches,
+    budget_table_parquet,
+    read_aws_budgets,
+    resolve_budgets,
+)
+from finops_digest.budgets.forecast import month_end_forecasts
+from finops_digest.budgets.forecast import rows_to_json as forecast_rows_to_json
+from finops_digest.config import FinopsConfig
+from finops_digest.detection import status
+from finops_digest.detection.findings import find_anomalies
+from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
+from finops_digest.ingest.cost_history import load_history as read_history
+from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
+from finops_digest.report.figures import budget_summary
+from finops_digest.store import archive, layout
+from finops_digest.tasks.contracts import (
+    Consolidated,
+    Detected,
+    Forecast,
+    History,
+    Organization,
+    Restated,
+    RunPlan,
+    billing_day,
+    settings,
+)
+from finops_digest.tasks.fail_fast import fail_fast
+
+
+@fail_fast
+def load_history(plan: RunPlan, organization: Organization, restated: Restated) -> History:
+    """Stage the cost rows of the ``HISTORY_WINDOW_DAYS`` before D, read once for detection,
+    the forecast and the digest: from the archive (the versions this run's restatements just
+    wrote), else the prefetched parts, else Cost Explorer with the day's mapping."""
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    mapping = archive.read_json(s3, organization["mapping_uri"])
+    rows, stats = read_history(
+        s3,
+        aws_client("ce"),
+        bucket=config.archive_bucket,
+        days=days_before(day, HISTORY_WINDOW_DAYS),
+        ous=mapping["ous"],
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+        currency=config.currency,
+        versions={
+            date.fromisoformat(r["billing_date"]): r["csv_version_id"] for r in restated["restated"]
+        },
+    )
+    uri = archive.put_staging(s3, config.archive_bucket, layout.history_key(day), to_csv(rows))
+    return {"history_uri": uri, "stats": stats}
+
+
+def _rows(s3: Any, uri: str) -> list[CostRow]:
+    return from_csv(archive.read_uri(s3, uri), uri)
+
+
+@fail_fast
+def detect_anomalies(
+    plan: RunPlan, consolidated: Consolidated, history: History, organization: Organization
+) -> Detected:
+    """Find the day's spikes against its history; archive them beside the CSV."""
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    mapping = archive.read_json(s3, organization["mapping_uri"])
+    anomalies = status.classify(
+        find_anomalies(
+            day,
+            _rows(s3, consolidated["csv_uri"]),
+            _rows(s3, history["history_uri"]),
+            config.thresholds(),
+        ),
+        day,
+        previous=_previous_anomalies(s3, day, config),
+        feedback=_expected_anomalies(s3, config),
+    )
+    accounts_of = {ou["name"]: ou["accounts"] for ou in mapping["ous"]}
+    ce = aws_client("ce")
+    for anomaly in anomalies:
+        # Usage types cost one more request each: only for spikes that will page someone.
+        if anomaly["status"] == status.NEW and anomaly["ou"] in accounts_of:
+            anomaly["usage_types"] = usage_type_drivers(
+                ce,
+                day=day,
+                account_ids=[d["account"] for d in anomaly["drivers"]]
+                or accounts_of[anomaly["ou"]],
+                service=anomaly["service"],
+                metric=config.cost_metric,
+                excluded_record_types=config.excluded_record_types,
+            )
+    if config.aws_anomaly_detection:
+        mark_seen_by_aws(ce, day, anomalies)
+    counts = {
+        kind: sum(1 for a in anomalies if a["status"] == kind)
+        for kind in (status.NEW, status.STILL_ELEVATED, status.EXPECTED)
+    }
+    report = {
+        "billing_date": day.isoformat(),
+        "anomalies": anomalies,
+        "counts": counts,
+        "history": history["stats"],
+    }
+    stored = _archive_json(s3, config, day, layout.ANOMALIES_NAME, report)
+    return {
+        "count": counts[status.NEW],
+        "still_elevated": counts[status.STILL_ELEVATED],
+        "expected": counts[status.EXPECTED],
+        "anomalies_uri": stored["uri"],
+        "version_id": stored["version_id"],
+    }
+
+
+def _archive_json(
+    s3: Any, config: FinopsConfig, day: date, name: str, document: dict[str, Any]
+) -> dict[str, str]:
+    return archive.put_archived(
+        s3,
+        config.archive_bucket,
+        layout.archive_key(day, name),
+        json.dumps(document, indent=1).encode(),
+        content_type="application/json",
+        metadata=config.provenance(day),
+    )
+
+
+def _previous_anomalies(s3: Any, day: date, config: FinopsConfig) -> list[dict[str, Any]] | None:
+    """The day before's findings, if that day is archived (a spike alerted then is not re-alerted)."""
+    key = layout.archive_key(day - timedelta(days=1), layout.ANOMALIES_NAME)
+    data = archive.get_if_exists(s3, config.archive_bucket, key)
+    return None if data is None else json.loads(data)["anomalies"]
+
+
+def _expected_anomalies(s3: Any, config: FinopsConfig) -> list[dict[str, Any]]:
+    """Planned spikes from the configuration and from the team's feedback file in the bucket."""
+    feedback = status.parse_feedback(list(config.expected_anomalies), "expected_anomalies")
+    data = archive.get_if_exists(s3, config.archive_bucket, config.anomaly_feedback_key)
+    if data is not None:
+        uri = layout.s3_uri(config.archive_bucket, config.anomaly_feedback_key)
+        feedback += status.parse_feedback(data, uri)
+    return feedback
+
+
+@fail_fast
+def forecast_month_end(
+    plan: RunPlan, consolidated: Consolidated, history: History, organization: Organization
+) -> Forecast:
+    """Month-end forecast per OU (actuals so far + Cost Explorer's forecast of the rest, run-rate
+    when it cannot), budgets and traffic lights; archived as forecast.json beside the CSV and as
+    the day's rows of the budget table.
+
+    Returns the totals, the light counts and the OUs newly forecast over budget this month (the
+    alert branch's input)."""
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    mapping = archive.read_json(s3, organization["mapping_uri"])
+    past = [r for r in _rows(s3, history["history_uri"]) if r.billing_date < day]
+    forecasts = month_end_forecasts(
+        day,
+        mapping["ous"],
+        [*past, *_rows(s3, consolidated["csv_uri"])],
+        aws_client("ce"),
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+        currency=config.currency,
+    )
+    from_aws = {}
+    if config.budgets_from_aws:
+        account_id = aws_client("sts").get_caller_identity()["Account"]
+        from_aws = read_aws_budgets(aws_client("budgets"), account_id, config.currency)
+    rows = against_budgets(forecasts, resolve_budgets(config.budgets, from_aws))
+    memory = alert_memory.read_state(s3, config.archive_bucket, day)
+    new = alert_memory.new_breaches(breaches(rows), memory, day)
+    totals = budget_summary(rows)
+    document = {
+        "billing_date": day.isoformat(),
+        "ous": forecast_rows_to_json(rows),
+        "already_alerted": sorted(memory["alerted"]),
+        "new_budget_breaches": new,
+    }
+    stored = _archive_json(s3, config, day, layout.FORECAST_NAME, document)
+    table_row = archive.put_archived(
+        s3,
+        config.archive_bucket,
+        layout.budget_key(day),
+        budget_table_parquet(day, rows, config.provenance(day)),
+        content_type="application/vnd.apache.parquet",
+        metadata=config.provenance(day),
+    )
+    by_ou = {row["ou"]: row for row in rows}
+    return {
+        "forecast_uri": stored["uri"],
+        "version_id": stored["version_id"],
+        "budget_table_uri": table_row["uri"],
+        "forecast": str(totals["forecast"]),
+        "budget": None if totals["budget"] is None else str(totals["budget"]),
+        "methods": totals["methods"],
+        "lights": totals["lights"],
+        "new_budget_breaches": forecast_rows_to_json([by_ou[ou] for ou in new]),
+    }

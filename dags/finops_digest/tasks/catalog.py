@@ -1,0 +1,163 @@
+"""Catalog and check: the Glue tables, the day's partition, and the quality gate in Athena."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from finops_digest.aws import cost_explorer
+from finops_digest.aws.clients import athena_hook, aws_client, glue_crawler_hook
+from finops_digest.money import CENT
+from finops_digest.store import archive, layout
+from finops_digest.store.catalog import (
+    CatalogError,
+    budget_table_input,
+    ensure_table,
+    partition_totals_sql,
+    read_partition_totals,
+    register_partition,
+    require_crawler_target,
+    table_input,
+)
+from finops_digest.tasks.contracts import (
+    Archived,
+    Catalogued,
+    Consolidated,
+    Organization,
+    RunPlan,
+    Validation,
+    billing_day,
+    settings,
+)
+from finops_digest.tasks.fail_fast import fail_fast
+
+# Seconds between GetCrawler polls while the crawler runs (a crawl on AWS takes about a minute).
+CRAWLER_POLL_SECONDS = 5
+
+
+class QualityGateError(CatalogError):
+    """The day's numbers disagree between Athena, the consolidated CSV and Cost Explorer."""
+
+
+@fail_fast
+def register_table(plan: RunPlan) -> dict[str, str]:
+    """Make sure the Glue tables exist with typed partition keys: the cost table where the
+    crawler looks, and the budget table (partitions projected) beside it. Returns the tables'
+    names with "created" or "exists"."""
+    config = settings(plan)
+    glue = aws_client("glue")
+    location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")
+    if config.catalog_strategy == "crawler":
+        require_crawler_target(glue, config.glue_crawler, location)
+    budget_location = layout.s3_uri(config.archive_bucket, layout.BUDGET_PREFIX + "/")
+    wanted = (
+        table_input(config.glue_table, location, config.cost_metric),
+        budget_table_input(config.glue_budget_table, budget_location, config.cost_metric),
+    )
+    return {t["Name"]: ensure_table(glue, config.glue_database, t) for t in wanted}
+
+
+@fail_fast
+def crawl_catalog(plan: RunPlan, tables: dict[str, str], archived: Archived) -> Catalogued:
+    """Make the archived day's partition queryable, per ``catalog_strategy``.
+
+    "crawler": start the Glue crawler over the Parquet prefix and wait until it is READY (the
+    provider's hook: its waiter fails on a FAILED or CANCELLED crawl). "partition_api": register
+    the day's partition with BatchCreatePartition (idempotent; no crawler run).
+    """
+    day, config = billing_day(plan), settings(plan)
+    if config.glue_table not in tables:
+        raise CatalogError(
+            f"register_table did not check {config.glue_table}; got {sorted(tables)}"
+        )
+    # The partition registered is where the archive wrote the day's Parquet, or Athena misses it.
+    _, archived_key = layout.parse_s3_uri(archived["parquet"]["uri"])
+    if archived_key != layout.parquet_key(day):
+        raise CatalogError(
+            f"the day's Parquet was archived at {archived_key}; expected {layout.parquet_key(day)}"
+        )
+    if config.catalog_strategy == "partition_api":
+        status = register_partition(
+            aws_client("glue"), config.glue_database, config.glue_table, day
+        )
+    else:
+        hook = glue_crawler_hook()
+        hook.start_crawler(config.glue_crawler)
+        status = hook.wait_for_crawler_completion(
+            crawler_name=config.glue_crawler, poll_interval=CRAWLER_POLL_SECONDS
+        )
+    return {
+        "strategy": config.catalog_strategy,
+        "table": f"{config.glue_database}.{config.glue_table}",
+        "status": status,
+        "parquet_uri": archived["parquet"]["uri"],
+    }
+
+
+@fail_fast
+def validate_in_athena(
+    plan: RunPlan, consolidated: Consolidated, catalogued: Catalogued, organization: Organization
+) -> Validation:
+    """What Athena (the catalogued partition), the consolidated CSV and Cost Explorer's own day
+    total say of the day; the problems, if they disagree by more than a cent."""
+    day, config = billing_day(plan), settings(plan)
+    athena = athena_hook()
+    sql = partition_totals_sql(config.glue_database, config.glue_table, day)
+    query_id = athena.run_query(
+        sql,
+        query_context={"Database": config.glue_database},
+        result_configuration={"OutputLocation": config.results_location},
+        workgroup=config.athena_workgroup,
+    )
+    state = athena.poll_query_status(query_id, sleep_time=2)
+    if state != "SUCCEEDED":
+        reason = athena.get_state_change_reason(query_id)
+        raise CatalogError(
+            f"Athena query {query_id} on {catalogued['table']} ended {state}: {reason}\n{sql}"
+        )
+    rows, cost = read_partition_totals(athena.get_query_results(query_id))
+    mapping = archive.read_json(aws_client("s3"), organization["mapping_uri"])
+    accounts = [a for ou in mapping["ous"] for a in ou["accounts"]]
+    explorer = (
+        cost_explorer.day_total(
+            aws_client("ce"),
+            account_ids=accounts,
+            day=day,
+            metric=config.cost_metric,
+            excluded_record_types=config.excluded_record_types,
+        )
+        if accounts
+        else Decimal(0)
+    )
+    consolidated_total = Decimal(consolidated["total"])
+    problems = []
+    if rows != consolidated["rows"]:
+        problems.append(f"row count: Athena {rows}, consolidated {consolidated['rows']}")
+    if abs(Decimal(str(cost)) - consolidated_total) > CENT:
+        problems.append(f"cost sum: Athena {cost:.2f}, consolidated {consolidated_total:.2f}")
+    if abs(explorer - consolidated_total) > CENT:
+        problems.append(
+            f"day total: Cost Explorer {explorer:.2f}, consolidated {consolidated_total:.2f}"
+        )
+    return {
+        "query_execution_id": query_id,
+        "rows": rows,
+        "total": f"{cost:.2f}",
+        "cost_explorer_total": f"{explorer:.2f}",
+        "problems": problems,
+    }
+
+
+@fail_fast
+def check_quality_gate(validation: Validation) -> Validation:
+    """The quality gate: nothing is judged or sent from numbers that disagree (fails at once)."""
+    require_passed(validation)
+    return validation
+
+
+def require_passed(validation: Validation) -> None:
+    """Raise :class:`QualityGateError` unless Athena, the CSV and Cost Explorer agreed."""
+    if validation["problems"]:
+        raise QualityGateError(
+            f"the day's numbers disagree (Athena query {validation['query_execution_id']}): "
+            + "; ".join(validation["problems"])
+        )

@@ -1,0 +1,255 @@
+"""Ingest: the organisation, each OU's costs, the day's consolidated CSV, and the archive."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from finops_digest.aws import cost_explorer
+from finops_digest.aws.clients import aws_client
+from finops_digest.aws.organizations import walk_organization
+from finops_digest.config import FinopsConfig
+from finops_digest.errors import FinopsError
+from finops_digest.ingest import former_accounts, prefetch_manifest, restatements
+from finops_digest.ingest.consolidation import consolidate_parts
+from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
+from finops_digest.store import archive, layout
+from finops_digest.tasks.contracts import (
+    Archived,
+    Consolidated,
+    Organization,
+    OuPart,
+    Restated,
+    RunPlan,
+    billing_day,
+    settings,
+)
+from finops_digest.tasks.fail_fast import fail_fast
+
+log = logging.getLogger(__name__)
+
+
+class MappingError(FinopsError, KeyError):
+    """An OU asked for is not in the account-to-OU mapping it was handed."""
+
+
+@fail_fast
+def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
+    """Walk the organisation, stage the day's account-to-OU mapping, list the OUs to extract.
+
+    Accounts no longer in the organisation that had costs in the days extracted (the day and the
+    restated days before it, or up to ``last`` for a prefetch) are kept in the mapping; with
+    ``use_prefetched_costs``, those the prefetch found (no Cost Explorer request) if the day has
+    one."""
+    day, config = billing_day(plan), settings(plan)
+    organization = walk_organization(aws_client("organizations"), config.root_ou_name)
+    s3 = aws_client("s3")
+    manifest = (
+        prefetch_manifest.read_manifest(s3, config.archive_bucket, day)
+        if plan.get("use_prefetched_costs")
+        else None
+    )
+    if manifest:
+        fetched_with = _read_mapping(s3, config, manifest["mapping_key"])
+        seen = set(fetched_with["accounts"])
+    else:
+        seen = cost_explorer.accounts_with_costs(
+            aws_client("ce"),
+            start=day - timedelta(days=config.restatement_days),
+            end=(date.fromisoformat(last) if last else day) + timedelta(days=1),
+            metric=config.cost_metric,
+            excluded_record_types=config.excluded_record_types,
+        )
+    former = seen - set(organization["accounts"])
+    if former:
+        former_accounts.attribute_former_accounts(
+            s3, config.archive_bucket, day, organization, former
+        )
+    mapping = {"billing_date": day.isoformat(), **organization}
+    uri = archive.put_staging(
+        s3,
+        config.archive_bucket,
+        layout.staging_key(day, layout.MAPPING_NAME),
+        json.dumps(mapping, indent=1).encode(),
+    )
+    empty = [ou["name"] for ou in organization["ous"] if not ou["accounts"]]
+    if empty:
+        log.info("OUs without accounts (nothing to extract): %s", ", ".join(empty))
+    log.info("%d accounts in %d OUs", len(organization["accounts"]), len(organization["ous"]))
+    return {"mapping_uri": uri, "ous": [ou["name"] for ou in organization["ous"] if ou["accounts"]]}
+
+
+@fail_fast
+def extract_costs(plan: RunPlan, organization: Organization, ou: str) -> OuPart:
+    """One OU's costs for [D, D+1) from Cost Explorer, staged in S3 as a CSV part.
+
+    With ``use_prefetched_costs`` (a backfill after ``finops_prefetch_costs``), the day's
+    prefetched part is used instead, without a request (and without re-pulling restated days:
+    the prefetch is newer than any earlier run); an OU or day not prefetched is fetched as usual.
+    """
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    mapping = archive.read_json(s3, organization["mapping_uri"])
+    if plan["use_prefetched_costs"]:
+        part = _prefetched_part(s3, day, config, mapping, ou)
+        if part:
+            return {"ou": ou, "uri": part, "restatement_uri": None, "rows": 0, "requests": 0}
+    # One request covers the day and the days Cost Explorer may have restated since.
+    first = day - timedelta(days=config.restatement_days)
+    rows, requests = fetch_ou_costs(config, mapping, ou, first, day)
+    today = [r for r in rows if r.billing_date == day]
+    bucket = config.archive_bucket
+    return {
+        "ou": ou,
+        "uri": archive.put_staging(s3, bucket, layout.part_key(day, ou), to_csv(today)),
+        "restatement_uri": archive.put_staging(
+            s3,
+            bucket,
+            layout.restatement_part_key(day, ou),
+            to_csv([r for r in rows if r.billing_date != day]),
+        ),
+        "rows": len(today),
+        "requests": requests,
+    }
+
+
+def fetch_ou_costs(
+    config: FinopsConfig, mapping: dict[str, Any], ou: str, first: date, last: date
+) -> tuple[list[CostRow], int]:
+    """One OU's cost rows for the days ``first``..``last``, with the OU's accounts in
+    ``mapping``; returns the rows and the number of Cost Explorer requests."""
+    accounts = accounts_of(mapping, ou)
+    if accounts is None:
+        raise MappingError(
+            f"OU {ou!r} is not in the account-to-OU mapping of {mapping['billing_date']}"
+        )
+    return cost_explorer.fetch_cost_rows(
+        aws_client("ce"),
+        ou=ou,
+        account_ids=sorted(accounts),
+        start=first,
+        end=last + timedelta(days=1),
+        metric=config.cost_metric,
+        excluded_record_types=config.excluded_record_types,
+        currency=config.currency,
+    )
+
+
+def accounts_of(mapping: dict[str, Any], ou: str) -> set[str] | None:
+    """The OU's accounts in an account-to-OU mapping; None when the OU is not in it."""
+    return next((set(o["accounts"]) for o in mapping["ous"] if o["name"] == ou), None)
+
+
+def _prefetched_part(
+    s3: Any, day: date, config: FinopsConfig, mapping: dict[str, Any], ou: str
+) -> str | None:
+    """The URI of the OU's prefetched part of the day, if it holds exactly the accounts the
+    day's mapping gives the OU (an account moved or found since is fetched afresh: never lost,
+    never counted twice); None otherwise."""
+    manifest = prefetch_manifest.read_manifest(s3, config.archive_bucket, day)
+    if manifest is None or ou not in manifest["parts"]:
+        log.warning("%s of OU %r was not prefetched: asking Cost Explorer", day, ou)
+        return None
+    fetched_with = _read_mapping(s3, config, manifest["mapping_key"])
+    if accounts_of(fetched_with, ou) != accounts_of(mapping, ou):
+        log.warning("OU %r's accounts changed since the prefetch: asking Cost Explorer", ou)
+        return None
+    return layout.s3_uri(config.archive_bucket, manifest["parts"][ou])
+
+
+def _read_mapping(s3: Any, config: FinopsConfig, key: str) -> dict[str, Any]:
+    return archive.read_json(s3, layout.s3_uri(config.archive_bucket, key))
+
+
+@fail_fast
+def consolidate(plan: RunPlan, parts: list[OuPart]) -> Consolidated:
+    """Merge the per-OU parts into the sorted CSV and its Parquet twin (staged for archiving).
+
+    Columnar (``consolidation``), byte for byte what the ``cost_rows`` functions write; the
+    parts are fetched one after another and only this day's rows are ever in memory.
+    """
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    result = consolidate_parts(
+        [part["uri"] for part in parts],
+        lambda uri: archive.read_uri(s3, uri),
+        config.provenance(day),
+        day=day,
+    )
+    bucket = config.archive_bucket
+    return {
+        "csv_uri": archive.put_staging(
+            s3, bucket, layout.staging_key(day, layout.CSV_NAME), result.csv
+        ),
+        "parquet_uri": archive.put_staging(
+            s3, bucket, layout.staging_key(day, layout.PARQUET_NAME), result.parquet
+        ),
+        "rows": result.rows,
+        "total": result.total,
+        "cost_explorer_requests": sum(p.get("requests", 0) for p in parts),
+    }
+
+
+@fail_fast
+def archive_to_s3(
+    plan: RunPlan, consolidated: Consolidated, organization: Organization
+) -> Archived:
+    """Archive CSV, Parquet and mapping as new versions in the versioned bucket; never delete."""
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    bucket = config.archive_bucket
+    archive.require_versioning(s3, bucket)
+    metadata = {
+        **config.provenance(day),
+        "rows": str(consolidated["rows"]),
+        "total": consolidated["total"],
+    }
+    uploads = {
+        "csv": (consolidated["csv_uri"], layout.archive_key(day), "text/csv; charset=utf-8"),
+        "parquet": (
+            consolidated["parquet_uri"],
+            layout.parquet_key(day),
+            "application/vnd.apache.parquet",
+        ),
+        "mapping": (
+            organization["mapping_uri"],
+            layout.archive_key(day, layout.MAPPING_NAME),
+            "application/json",
+        ),
+    }
+    return {
+        name: archive.put_archived(
+            s3,
+            bucket,
+            key,
+            archive.read_uri(s3, source),
+            content_type=content_type,
+            metadata=metadata,
+        )
+        for name, (source, key, content_type) in uploads.items()
+    }
+
+
+@fail_fast
+def restate_recent_days(plan: RunPlan, parts: list[OuPart]) -> Restated:
+    """Re-archive the days before D whose Cost Explorer numbers changed since (only those).
+
+    Only with every OU's re-pulled days at hand: prefetched parts come without them (and are newer
+    than any earlier run), and part of the OUs would make the other OUs' costs look restated away.
+    """
+    if any(not part["restatement_uri"] for part in parts):
+        log.info("Restatements not checked: this run's costs were prefetched")
+        return {"restated": []}
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    rows = [
+        row
+        for part in parts
+        for row in from_csv(archive.read_uri(s3, part["restatement_uri"]), part["restatement_uri"])
+    ]
+    restated = restatements.restate_days(
+        s3, config.archive_bucket, day, config.restatement_days, rows, config.provenance(day)
+    )
+    return {"restated": restated}

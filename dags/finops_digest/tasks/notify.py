@@ -1,0 +1,237 @@
+"""Tell people: the report built once, the spike and budget alert, the digest, the executive
+snapshot, and the notice when the day's numbers failed the quality gate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from finops_digest.aws.clients import aws_client
+from finops_digest.budgets import alert_memory
+from finops_digest.budgets.forecast import rows_from_json as forecast_rows_from_json
+from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS
+from finops_digest.detection import status
+from finops_digest.ingest.cost_rows import from_csv
+from finops_digest.money import money, signed_money
+from finops_digest.report import document
+from finops_digest.report.delivery import send_once
+from finops_digest.report.emails import LINK_EXPIRY_SECONDS
+from finops_digest.report.figures import budget_summary, digest_figures, ou_table
+from finops_digest.store import archive, layout
+from finops_digest.tasks.catalog import require_passed
+from finops_digest.tasks.contracts import (
+    Archived,
+    Detected,
+    Forecast,
+    History,
+    Report,
+    Restated,
+    RunPlan,
+    Sent,
+    Validation,
+    billing_day,
+    settings,
+)
+from finops_digest.tasks.fail_fast import fail_fast
+
+
+@fail_fast
+def build_report(
+    plan: RunPlan,
+    archived: Archived,
+    history: History,
+    detected: Detected,
+    forecast: Forecast,
+    restated: Restated,
+) -> Report:
+    """What the digest and the snapshot show, computed once: the figures of the archived CSV (the
+    exact version this run archived), its history, the anomalies, the forecast against budgets
+    and the restated days; staged for both."""
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    csv = archived["csv"]
+    today = from_csv(archive.read_uri(s3, csv["uri"], csv["version_id"]), csv["uri"])
+    past = from_csv(archive.read_uri(s3, history["history_uri"]), history["history_uri"])
+    anomalies = archive.read_json(s3, detected["anomalies_uri"], detected["version_id"])
+    forecast_doc = archive.read_json(s3, forecast["forecast_uri"], forecast["version_id"])
+    rows = forecast_rows_from_json(forecast_doc["ous"])
+    rows.sort(key=lambda r: (-r["forecast"], r["ou"]))
+    figures = digest_figures(day, today, past, anomalies["anomalies"])
+    context = {
+        **figures,
+        "ou_table": ou_table(figures["ous"], rows),
+        "ou_budgets": rows,
+        "light_words": LIGHT_WORDS,
+        "light_colours": LIGHT_COLOURS,
+        "budget_totals": budget_summary(rows),
+        "currency": config.currency,
+        "cost_metric": config.cost_metric,
+        "excluded_record_types": config.excluded_record_types,
+        "archive": archived,
+        "restated": restated["restated"],
+    }
+    uri = archive.put_staging(
+        s3, config.archive_bucket, layout.report_key(day), document.dumps(context)
+    )
+    return {"report_uri": uri, "csv_uri": csv["uri"], "csv_version_id": csv["version_id"]}
+
+
+def _read_report(report: Report) -> dict[str, Any]:
+    return document.loads(archive.read_uri(aws_client("s3"), report["report_uri"]))
+
+
+@fail_fast
+def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) -> Sent:
+    """Email each new spike (OU, service, expected, actual, impact, driving accounts) and each OU
+    newly forecast over its budget to the alert list; remember the budget alerts (once per OU a
+    month)."""
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    anomalies = [
+        a
+        for a in archive.read_json(s3, detected["anomalies_uri"], detected["version_id"])[
+            "anomalies"
+        ]
+        if a["status"] == status.NEW
+    ]
+    budget_alerts = forecast_rows_from_json(forecast["new_budget_breaches"])
+    context = {
+        "billing_date": day,
+        "anomalies": anomalies,
+        "budget_alerts": budget_alerts,
+        "currency": config.currency,
+    }
+    impact = sum(float(a["impact"]) for a in anomalies)
+    parts = []
+    if anomalies or not budget_alerts:
+        parts.append(
+            f"{len(anomalies)} cost spike{'s' if len(anomalies) != 1 else ''} on {day}: "
+            f"{signed_money(impact, config.currency)} above expected"
+        )
+    if budget_alerts:
+        ous = len(budget_alerts)
+        parts.append(f"{ous} OU{'s' if ous != 1 else ''} forecast over budget for {day:%B %Y}")
+    sent = send_once(
+        config,
+        config.alert_recipients,
+        "[FinOps] " + "; ".join(parts),
+        "anomaly_alert",
+        context,
+        kind="anomaly-alert",
+        day=day,
+    )
+    # Remembered only once the alert went out (or there was nobody to send it to): a failed send
+    # is retried and still alerts.
+    memory = alert_memory.record_alerts(s3, config.archive_bucket, day, budget_alerts)
+    return {**sent, "budget_alerts": len(budget_alerts), "budget_alert_state": memory}
+
+
+@fail_fast
+def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> Sent:
+    """The daily digest, once the day's numbers passed the quality gate (``validation``): KPIs,
+    per-OU table with budget lights, top 10 lines, top movers, anomalies, two inline charts, and
+    the CSV attached (gzip or a link when too big to mail)."""
+    from finops_digest.report import charts
+
+    day, config = billing_day(plan), settings(plan)
+    s3 = aws_client("s3")
+    require_passed(validation)
+    context = _read_report(report)
+    new = [a for a in context["anomalies"] if a.get("status", status.NEW) == status.NEW]
+    over = context["budget_totals"]["lights"]["red"]
+    subject = (
+        f"[FinOps] Daily cost digest {day}: {money(context['total'], config.currency)}"
+        + (f", {len(new)} new anomal{'ies' if len(new) != 1 else 'y'}" if new else "")
+        + (f", {over} OU{'s' if over != 1 else ''} forecast over budget" if over else "")
+    )
+    images = [("trend@finops-digest", charts.trend_png(context["trend"], config.currency))]
+    if context["ou_budgets"]:
+        images.append(
+            ("budget@finops-digest", charts.budget_png(context["ou_budgets"], config.currency))
+        )
+    context["images"] = {cid.split("@", 1)[0]: cid for cid, _ in images}
+    csv_bytes = archive.read_uri(s3, report["csv_uri"], report["csv_version_id"])
+    bucket, key = layout.parse_s3_uri(report["csv_uri"])
+
+    def link() -> str:
+        return s3.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": bucket, "Key": key, "VersionId": report["csv_version_id"]},
+            ExpiresIn=LINK_EXPIRY_SECONDS,
+        )
+
+    return send_once(
+        config,
+        config.digest_recipients,
+        subject,
+        "digest",
+        context,
+        kind="daily-digest",
+        day=day,
+        attachments=((f"ou_breakdown_{day.isoformat()}.csv", csv_bytes, "text/csv"),),
+        inline_images=tuple(images),
+        link=link,
+    )
+
+
+@fail_fast
+def send_executive_snapshot(plan: RunPlan, report: Report, validation: Validation) -> Sent:
+    """The executive snapshot PDF, once the numbers passed the gate: archived beside the CSV (a
+    new version per run), then mailed to the executive recipients."""
+    from finops_digest.report.snapshot_pdf import render_snapshot
+
+    require_passed(validation)
+    day, config = billing_day(plan), settings(plan)
+    context = _read_report(report)
+    pdf = render_snapshot(context)
+    stored = archive.put_archived(
+        aws_client("s3"),
+        config.archive_bucket,
+        layout.archive_key(day, layout.SNAPSHOT_NAME),
+        pdf,
+        content_type="application/pdf",
+        metadata=config.provenance(day),
+    )
+    context["snapshot"] = stored
+    totals = context["budget_totals"]
+    subject = (
+        f"[FinOps] Executive cost snapshot {day}: month-end forecast "
+        f"{money(totals['forecast'], config.currency)}"
+        + (
+            f" vs budget {money(totals['budget'], config.currency)}"
+            if totals["budget"] is not None
+            else ""
+        )
+    )
+    sent = send_once(
+        config,
+        config.executive_recipients,
+        subject,
+        "executive_snapshot",
+        context,
+        kind="executive-snapshot",
+        day=day,
+        attachments=((f"executive_snapshot_{day.isoformat()}.pdf", pdf, "application/pdf"),),
+    )
+    return {**sent, "pdf": stored}
+
+
+@fail_fast
+def send_data_check_failed(plan: RunPlan | None, validation: Validation | None) -> Sent:
+    """Tell the digest's recipients why there is no digest today: the day's numbers failed the
+    quality gate (``validation``'s problems). Nothing to say when the check itself did not run."""
+    if not plan or not validation or not validation["problems"]:
+        return {"sent": False, "recipients": 0}
+    day, config = billing_day(plan), settings(plan)
+    return send_once(
+        config,
+        config.digest_recipients,
+        f"[FinOps] Data check failed for {day}: no digest today",
+        "data_check_failed",
+        {
+            "billing_date": day,
+            "problems": validation["problems"],
+            "query_execution_id": validation["query_execution_id"],
+        },
+        kind="data-check-failed",
+        day=day,
+    )
