@@ -65,7 +65,6 @@ def test_the_prefetch_runs_only_when_triggered_with_a_range(dagbag):
 def test_the_chain_follows_the_design(dagbag):
     dag = dagbag.get_dag(DAG_ID)
     downstream = {t.task_id: set(t.downstream_task_ids) for t in dag.tasks}
-    upstream = {t.task_id: set(t.upstream_task_ids) for t in dag.tasks}
     assert "extract_costs" in downstream["list_ous"] and "list_ous" in downstream["discover_ous"]
     assert "consolidate" in downstream["extract_costs"]
     assert "archive_to_s3" in downstream["consolidate"]
