@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from finops_digest.errors import FinopsError
+
 PATH_SEPARATOR = "/"
+
+
+class OrganizationError(FinopsError):
+    """The organisation cannot be walked with the configured identity."""
 
 
 def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, Any]:
@@ -17,8 +23,9 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
     """
     roots = org_client.list_roots()["Roots"]
     if not roots:
-        raise RuntimeError(
-            "Organizations list_roots returned no root: is this the management account?"
+        raise OrganizationError(
+            "Organizations list_roots returned no root: expected the management account (or a "
+            "delegated administrator) as the aws_default connection's identity"
         )
     root_id = roots[0]["Id"]
     ous: list[dict[str, Any]] = []

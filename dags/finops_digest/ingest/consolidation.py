@@ -29,25 +29,18 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from finops_digest.ingest import cost_rows
-from finops_digest.schema import COST_COLUMNS, CSV_HEADER, arrow_schema
+from finops_digest.ingest import columnar_csv, cost_rows
+from finops_digest.ingest.columnar_csv import KEY_COLUMNS, NotColumnar
+from finops_digest.schema import COST_COLUMNS, arrow_schema
 
 log = logging.getLogger(__name__)
 
-HEADER_LINE = (",".join(CSV_HEADER) + "\r\n").encode()
-KEY_COLUMNS = ("BillingDate", "OU", "Service", "LinkedAccount")
 # Exactly the text format(Decimal(text), "f") gives back, within decimal128(38, 10): no sign but
 # "-", no leading zeros, at most 10 decimals, at most 17 integer digits (see _SUM_LIMIT).
 _CANONICAL_AMOUNT = r"^-?(0|[1-9][0-9]{0,16})(\.[0-9]{1,10})?$"
 # Python's Decimal sums with 28 significant digits; below 10**18 (18 + 10 digits) every partial
 # sum of the day is exact there too, so both paths agree to the last digit.
 _SUM_LIMIT = Decimal(10) ** 18
-# csv_safety's rules as RE2 patterns: a cell it neutralises, and a neutralised cell.
-_FORMULA = r"^([=+\-@\t\r]|'[=+\-@\t\r'])"
-_NEUTRALIZED = r"^'([=+\-@\t\r'])"
-# Python's csv writer (QUOTE_MINIMAL, lineterminator "\r\n") quotes a field holding any of these.
-_NEEDS_QUOTES = r'[,"\r\n]'
-_CSV_SLICE = 1 << 16  # rows joined into lines at a time
 
 
 @dataclass(frozen=True)
@@ -59,10 +52,6 @@ class Consolidated:
     rows: int
     total: str  # str() of the exact Decimal sum, as ``str(cost_rows.total(rows))`` gives it
     columnar: bool  # False when the day went through the reference (pure-Python) functions
-
-
-class _NotColumnar(Exception):
-    """The columnar path cannot reproduce this day exactly; the reference path takes over."""
 
 
 def consolidate_parts(
@@ -79,7 +68,7 @@ def consolidate_parts(
     """
     try:
         return _columnar(sources, read, metadata, day)
-    except _NotColumnar as reason:
+    except NotColumnar as reason:
         log.warning("Consolidating with the reference functions: %s", reason)
     rows = [row for source in sources for row in cost_rows.from_csv(read(source), source)]
     if day is not None:
@@ -97,7 +86,9 @@ def consolidate_parts(
 def _require_day(dates: set[date], day: date) -> None:
     stray = dates - {day}
     if stray:
-        raise ValueError(f"staged parts hold costs of {sorted(stray)}; expected only {day}")
+        raise cost_rows.CostDataError(
+            f"staged parts hold costs of {sorted(stray)}; expected only {day}"
+        )
 
 
 def _columnar(
@@ -109,19 +100,19 @@ def _columnar(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table, part_rows = _read_parts(sources, read)
-    dates = _checked_dates(table.column("BillingDate"))
+    table, part_rows = columnar_csv.read_parts(sources, read)
+    dates = columnar_csv.checked_dates(table.column("BillingDate"))
     if day is not None:
         _require_day(dates, day)
     amounts = table.column("DailyCost")
     if len(amounts) and not pc.all(pc.match_substring_regex(amounts, _CANONICAL_AMOUNT)).as_py():
-        raise _NotColumnar("an amount is not plain decimal text with at most 10 decimals")
+        raise NotColumnar("an amount is not plain decimal text with at most 10 decimals")
     exact = pc.cast(amounts, pa.decimal128(38, 10))
     if len(exact):
         low, high = pc.min_max(exact).values()
         largest = max(abs(low.as_py()), abs(high.as_py()))
         if largest * len(exact) >= _SUM_LIMIT and pc.sum(pc.abs(exact)).as_py() >= _SUM_LIMIT:
-            raise _NotColumnar("the day's amounts add up beyond 10**18")
+            raise NotColumnar("the day's amounts add up beyond 10**18")
     table = table.append_column("exact", exact)
     del amounts, exact
 
@@ -159,7 +150,7 @@ def _columnar(
     # Arrow releases the GIL: the Parquet file is written while the CSV is assembled.
     with ThreadPoolExecutor(max_workers=1) as pool:
         parquet = pool.submit(_parquet_bytes, names, amounts, metadata)
-        csv = _csv_bytes(fields, amounts)
+        csv = columnar_csv.csv_bytes(fields, amounts)
         return Consolidated(
             csv=csv, parquet=parquet.result(), rows=len(amounts), total=total, columnar=True
         )
@@ -175,7 +166,9 @@ class _Keys:
         def encode(column: str) -> tuple[Any, Any, tuple[Any, int]]:
             encoded = pc.dictionary_encode(table.column(column)).unify_dictionaries()
             chunks = encoded.chunks
-            names = _restored(chunks[0].dictionary if chunks else pa.array([], pa.string()))
+            names = columnar_csv.restored(
+                chunks[0].dictionary if chunks else pa.array([], pa.string())
+            )
             codes = pa.concat_arrays([c.indices for c in chunks] or [pa.array([], pa.int32())])
             rank = pc.rank(names, sort_keys="ascending").cast(pa.int64())  # 1-based
             return names, codes, (rank.take(codes), len(names) + 1)
@@ -267,7 +260,7 @@ class _Keys:
         names = self.names[column]
         codes = self.codes[column].take(order)
         plain = names.take(codes)
-        quoted = _quoted(_neutralized(names))
+        quoted = columnar_csv.quoted(columnar_csv.neutralized(names))
         return plain, (plain if quoted is names else quoted.take(codes))
 
 
@@ -285,56 +278,6 @@ def _pack(first: tuple[Any, int], second: tuple[Any, int]) -> tuple[Any, int]:
 
     (high, high_span), (low, low_span) = first, second
     return pc.add(pc.multiply(high, low_span), low), high_span * low_span
-
-
-def _read_parts(sources: Sequence[str], read: Callable[[str], bytes]) -> tuple[Any, list[int]]:
-    """All parts as one table of strings, and each part's row count; each part's bytes are let
-    go once parsed."""
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    strings = dict.fromkeys(CSV_HEADER, pa.string())
-    tables = []
-    for source in sources:
-        data = read(source)
-        if not data.startswith(HEADER_LINE):
-            raise _NotColumnar(f"{source} does not start with the header line {HEADER_LINE!r}")
-        try:
-            tables.append(
-                pa_csv.read_csv(
-                    pa.BufferReader(data),
-                    parse_options=pa_csv.ParseOptions(
-                        # Quoted names may hold line breaks; with no quote the faster parser is safe.
-                        newlines_in_values=b'"' in data,
-                        # The reference reader rejects a blank line (0 fields): never skip one.
-                        ignore_empty_lines=False,
-                    ),
-                    convert_options=pa_csv.ConvertOptions(
-                        column_types=strings,
-                        strings_can_be_null=False,
-                        quoted_strings_can_be_null=False,
-                    ),
-                )
-            )
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise _NotColumnar(f"{source} is not well-formed CSV of 5 fields: {exc}") from None
-    if not tables:
-        return pa.table({name: pa.array([], pa.string()) for name in CSV_HEADER}), []
-    return pa.concat_tables(tables), [t.num_rows for t in tables]
-
-
-def _checked_dates(column: Any) -> set[date]:
-    """The distinct BillingDates (a handful a day), each in the ISO form the reference writes."""
-    dates = set()
-    for text in column.unique().to_pylist():
-        try:
-            parsed = date.fromisoformat(text)
-        except ValueError:
-            raise _NotColumnar(f"BillingDate {text!r} is not an ISO date") from None
-        if parsed.isoformat() != text:
-            raise _NotColumnar(f"BillingDate {text!r} is not in YYYY-MM-DD form")
-        dates.add(parsed)
-    return dates
 
 
 def _merged_sums(
@@ -379,73 +322,6 @@ def _sortable(exact: Any) -> Any:
     # A decimal128 is a 16-byte two's-complement integer; below 2**63 its low 8 bytes hold it.
     words = np.frombuffer(exact.buffers()[1], dtype=np.int64)
     return pa.array(words[2 * exact.offset : 2 * (exact.offset + len(exact)) : 2])
-
-
-def _csv_bytes(fields: dict[str, Any], amounts: Any) -> bytearray:
-    """The rows as ``cost_rows.to_csv`` writes them: QUOTE_MINIMAL, CRLF, UTF-8.
-
-    Lines are joined a slice at a time straight into a buffer of the final size, so the whole
-    file exists once, not also as an array of lines (fresh memory is the costly part here)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    columns = [*(fields[column] for column in KEY_COLUMNS), amounts]
-    # Each line: its five fields, four commas, CR LF.
-    size = len(HEADER_LINE) + 6 * len(amounts)
-    size += sum(pc.sum(pc.binary_length(c)).as_py() or 0 for c in columns)
-    out = bytearray(size)
-    out[: len(HEADER_LINE)] = HEADER_LINE
-    position = len(HEADER_LINE)
-    for start in range(0, len(amounts), _CSV_SLICE):
-        pieces = [c.slice(start, _CSV_SLICE) for c in columns]
-        # The line end rides on the last field: a pass over short amounts, not whole lines.
-        pieces[-1] = pc.binary_join_element_wise(pieces[-1], pa.scalar(""), "\r\n")
-        lines = pc.binary_join_element_wise(*pieces, ",")
-        for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
-            if len(chunk):
-                _, offset_buffer, data = chunk.buffers()
-                offsets = pa.Array.from_buffers(
-                    pa.int32(), len(chunk) + 1, [None, offset_buffer], offset=chunk.offset
-                )
-                first, last = offsets[0].as_py(), offsets[-1].as_py()
-                out[position : position + last - first] = memoryview(data)[first:last]
-                position += last - first
-    if position != size:
-        raise AssertionError(f"CSV assembly wrote {position} bytes, expected {size}")
-    return out
-
-
-def _restored(names: Any) -> Any:
-    """True names from CSV cells (``csv_safety.restore``, on the distinct names)."""
-    import pyarrow.compute as pc
-
-    if not pc.any(pc.match_substring_regex(names, _NEUTRALIZED)).as_py():
-        return names
-    return pc.replace_substring_regex(names, _NEUTRALIZED, r"\1")
-
-
-def _neutralized(names: Any) -> Any:
-    """CSV cells that no spreadsheet runs as a formula (``csv_safety.neutralize``)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    needs = pc.match_substring_regex(names, _FORMULA)
-    if not pc.any(needs).as_py():
-        return names
-    return pc.if_else(needs, pc.binary_join_element_wise(pa.scalar("'"), names, ""), names)
-
-
-def _quoted(column: Any) -> Any:
-    """A field quoted (and its quotes doubled) where the csv module would quote it."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    needs = pc.match_substring_regex(column, _NEEDS_QUOTES)
-    if not pc.any(needs).as_py():
-        return column
-    quote = pa.scalar('"')
-    escaped = pc.replace_substring(column, '"', '""')
-    return pc.if_else(needs, pc.binary_join_element_wise(quote, escaped, quote, ""), column)
 
 
 def _parquet_bytes(names: dict[str, Any], amounts: Any, metadata: dict[str, str]) -> bytes:

@@ -8,9 +8,10 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from finops_digest.billing_day import days_before
 from finops_digest.ingest.cost_rows import CostRow, consolidate, from_csv, to_csv, to_parquet, total
 from finops_digest.store import archive, layout
 
@@ -35,7 +36,7 @@ def restate_days(
     for row in rows:
         by_day[row.billing_date].append(row)
     restated = []
-    for earlier in (day - timedelta(days=n) for n in range(days, 0, -1)):
+    for earlier in days_before(day, days):
         archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
         if archived is None:
             continue
