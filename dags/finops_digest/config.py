@@ -201,22 +201,25 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
     emails("alert_recipients")
     emails("executive_recipients")
     emails("failure_recipients")
-    if "catalog_strategy" in raw:
-        if raw["catalog_strategy"] in CATALOG_STRATEGIES:
-            values["catalog_strategy"] = raw["catalog_strategy"]
-        else:
-            problems.append(
-                f"catalog_strategy: expected one of {', '.join(CATALOG_STRATEGIES)}, "
-                f"got {raw['catalog_strategy']!r}"
-            )
 
-    if "cost_metric" in raw:
-        if raw["cost_metric"] in COST_METRICS:
-            values["cost_metric"] = raw["cost_metric"]
+    def one_of(key: str, allowed: tuple[str, ...]) -> None:
+        if key not in raw:
+            return
+        if raw[key] in allowed:
+            values[key] = raw[key]
         else:
-            problems.append(
-                f"cost_metric: expected one of {', '.join(COST_METRICS)}, got {raw['cost_metric']!r}"
-            )
+            problems.append(f"{key}: expected one of {', '.join(allowed)}, got {raw[key]!r}")
+
+    def flag(key: str) -> None:
+        if key not in raw:
+            return
+        if isinstance(raw[key], bool):
+            values[key] = raw[key]
+        else:
+            problems.append(f"{key}: expected true or false, got {raw[key]!r}")
+
+    one_of("catalog_strategy", CATALOG_STRATEGIES)
+    one_of("cost_metric", COST_METRICS)
     if "excluded_record_types" in raw:
         value = raw["excluded_record_types"]
         if isinstance(value, list) and all(v in RECORD_TYPES for v in value):
@@ -265,26 +268,14 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
             values["restatement_days"] = days
         else:
             problems.append(f"restatement_days: expected a whole number from 0 to 14, got {days!r}")
-    if "aws_anomaly_detection" in raw:
-        if isinstance(raw["aws_anomaly_detection"], bool):
-            values["aws_anomaly_detection"] = raw["aws_anomaly_detection"]
-        else:
-            problems.append(
-                f"aws_anomaly_detection: expected true or false, got {raw['aws_anomaly_detection']!r}"
-            )
+    flag("aws_anomaly_detection")
     text("anomaly_feedback_key", re.compile(r"^[^/\s][^\s]*$"), "an S3 key such as feedback/x.json")
 
     if "budgets" in raw:
         budgets = _budgets(raw["budgets"], problems)
         if budgets is not None:
             values["budgets"] = budgets
-    if "budgets_from_aws" in raw:
-        if isinstance(raw["budgets_from_aws"], bool):
-            values["budgets_from_aws"] = raw["budgets_from_aws"]
-        else:
-            problems.append(
-                f"budgets_from_aws: expected true or false, got {raw['budgets_from_aws']!r}"
-            )
+    flag("budgets_from_aws")
 
     wants_mail = (
         raw.get("digest_recipients")

@@ -66,11 +66,7 @@ def draw_trend(ax: Any, trend: dict[str, Any], currency: str) -> None:
     ticks = [i for i in positions if (len(days) - 1 - i) % 7 == 0]
     ax.set_xticks(ticks, [days[i].strftime("%a %d %b") for i in ticks])
     ax.set_xlim(-0.6, len(days) - 0.4)
-    _money_axis(ax.yaxis, currency)
-    ax.grid(axis="y", color=GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    _plain(ax)
-    ax.set_title("Daily cost by OU, last 30 days", loc="left", fontsize=9.5, color=TEXT)
+    _money_grid(ax, "y", currency, "Daily cost by OU, last 30 days")
     if not trend["series"]:
         ax.text(0.5, 0.5, "No costs in the last 30 days", transform=ax.transAxes, ha="center")
         return
@@ -112,11 +108,7 @@ def draw_budget(ax: Any, rows: list[dict[str, Any]], currency: str) -> None:
     ax.set_yticks(positions, labels, fontsize=8, parse_math=False)
     ax.set_xlim(0, peak * 1.28)
     ax.set_ylim(-0.6, len(rows) - 0.4)
-    _money_axis(ax.xaxis, currency)
-    ax.grid(axis="x", color=GRID, linewidth=0.8)
-    ax.set_axisbelow(True)
-    _plain(ax)
-    ax.set_title("Month-end forecast vs budget per OU", loc="left", fontsize=9.5, color=TEXT)
+    _money_grid(ax, "x", currency, "Month-end forecast vs budget per OU")
     _budget_legend(ax)
 
 
@@ -161,6 +153,15 @@ def _money_axis(axis: Any, currency: str) -> None:
 
     axis.set_major_locator(MaxNLocator(nbins=5))
     axis.set_major_formatter(FuncFormatter(lambda value, _: short_money(value, currency)))
+
+
+def _money_grid(ax: Any, axis: str, currency: str, title: str) -> None:
+    """Money ticks and grid lines along ``axis`` ("x" or "y"), the plain frame, the title."""
+    _money_axis(ax.xaxis if axis == "x" else ax.yaxis, currency)
+    ax.grid(axis=axis, color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    _plain(ax)
+    ax.set_title(title, loc="left", fontsize=9.5, color=TEXT)
 
 
 def _plain(ax: Any) -> None:
