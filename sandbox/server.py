@@ -14,7 +14,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import athena, cost_explorer, glue_crawler
+from sandbox import athena, cost_explorer, glue_crawler, ses_sandbox
 from sandbox.config import ACCOUNT_ID, REGION, SANDBOX_DEFAULTS, SETTINGS
 from sandbox.control import SandboxMiddleware
 from sandbox.faults import FaultInjector
@@ -31,6 +31,7 @@ def install_patches() -> None:
     cost_explorer.install()
     glue_crawler.install()
     athena.install()
+    ses_sandbox.install()
 
 
 def remove_patches() -> None:
@@ -88,6 +89,7 @@ class Sandbox:
             SETTINGS.organization = org
             SETTINGS.page_size = page_size
             SETTINGS.crawler_run_seconds = crawler_run_seconds
+            SETTINGS.extra.pop("ses_unverified_recipients", None)
         provision_organization(org)
         faults = FaultInjector()
         app = SandboxMiddleware(
@@ -114,6 +116,11 @@ class Sandbox:
     def sent_emails(self) -> list[bytes]:
         """Raw MIME bytes of every email SES sent (send_email and send_raw_email), in order."""
         return sent_emails()
+
+    def refuse_recipients(self, *addresses: str) -> None:
+        """Refuse mail to ``addresses`` as SES does for unverified recipients while the account
+        is in SES's sandbox (the whole message is rejected with ``MessageRejected``)."""
+        ses_sandbox.refuse(list(addresses))
 
     def inject_fault(
         self,

@@ -168,8 +168,11 @@ def test_numbers_that_fail_the_quality_gate_hold_the_digest_back_and_say_why(
     )
     dag_run = run_dag(date(2025, 8, 5))
     states = task_states(dag_run)
-    assert states["validate_in_athena"] == "failed"
+    assert states["validate_in_athena"] == "success"
+    assert states["check_quality_gate"] == "failed"
+    assert states["send_data_check_failed"] == "success"
     assert states["send_daily_digest"] == "upstream_failed"
+    assert states["detect_anomalies"] == states["send_anomaly_alert"] == "upstream_failed"
     messages = [
         email.message_from_bytes(m, policy=email.policy.default) for m in sandbox.sent_emails()
     ]

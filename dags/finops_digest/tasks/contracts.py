@@ -134,6 +134,7 @@ class Sent(TypedDict, total=False):
     recipients: int
     already_sent: int
     message_id: str
+    messages: int
     bytes: int
     attachments: str
 
