@@ -1,8 +1,8 @@
 """
 ### FinOps daily digest
 
-One run processes one UTC billing day **D** (the run's logical date, or the `billing_date` Param on a
-manual run): AWS Cost Explorer costs per Organizations OU are consolidated into one sorted CSV,
+One run processes one UTC billing day **D** that has ended: the scheduled run's data interval, the
+`billing_date` Param, or, for Trigger without one, the latest complete day. AWS Cost Explorer costs per Organizations OU are consolidated into one sorted CSV,
 archived as a new version under `ou-breakdowns/year=/month=/day=` in the versioned bucket, registered
 in Glue, checked in Athena, scanned for cost spikes, and mailed as a daily digest (plus an alert when
 there are spikes). Scheduled runs for D start at D+1 06:00 UTC by default, since Cost Explorer lags.
@@ -89,7 +89,10 @@ def _notify_failure(context) -> None:
             None,
             type=["null", "string"],
             format="date",
-            description="Billing day to process (YYYY-MM-DD); empty: the run's logical date.",
+            description=(
+                "Billing day to process (YYYY-MM-DD), a day that has ended in UTC; empty: the "
+                "scheduled run's day, or the latest complete day on a manual run."
+            ),
         ),
         "use_prefetched_costs": Param(
             False,
@@ -103,11 +106,12 @@ def _notify_failure(context) -> None:
 )
 def finops_daily_digest():
     @task
-    def plan_run(params=None, logical_date=None, data_interval_start=None) -> RunPlan:
+    def plan_run(params=None, logical_date=None, dag_run=None) -> RunPlan:
         """Resolve the billing day from the run and validate `finops_config` before any AWS call."""
         from finops_digest.tasks import run
 
-        return run.plan_run(params or {}, logical_date, data_interval_start)
+        run_type = getattr(dag_run.run_type, "value", dag_run.run_type)
+        return run.plan_run(params or {}, logical_date, dag_run.run_after, run_type)
 
     @setup
     def lock_billing_day(plan: RunPlan, run_id=None) -> str:

@@ -45,9 +45,13 @@ RECORD_TYPES = (
 # "crawler": the Glue crawler adds new partitions; "partition_api": BatchCreatePartition registers
 # the day's partition directly (no crawler run).
 CATALOG_STRATEGIES = ("crawler", "partition_api")
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
-_EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+_BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+# Athena takes these unquoted in every query (and the shipped DDL and views): lowercase letters,
+# digits and "_", starting with a letter.
+_ATHENA_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,254}")
+_WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+_EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
 class ConfigError(FinopsError, ValueError):
@@ -161,7 +165,7 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
         if key not in raw:
             return
         value = raw[key]
-        if not isinstance(value, str) or (pattern and not pattern.match(value)):
+        if not isinstance(value, str) or (pattern and not pattern.fullmatch(value)):
             problems.append(f"{key}: expected {what}, got {value!r}")
         else:
             values[key] = value
@@ -173,7 +177,7 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
         if isinstance(value, str):
             value = [value]
         bad = (
-            [v for v in value if not isinstance(v, str) or not _EMAIL_RE.match(v)]
+            [v for v in value if not isinstance(v, str) or not _EMAIL_RE.fullmatch(v)]
             if isinstance(value, list)
             else [value]
         )
@@ -185,18 +189,18 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
     if "archive_bucket" not in raw:
         problems.append("archive_bucket: required (the versioned S3 bucket for the archive)")
     text("archive_bucket", _BUCKET_RE, "an S3 bucket name")
-    for key in (
-        "glue_database",
-        "glue_table",
-        "glue_budget_table",
-        "glue_crawler",
-        "athena_workgroup",
-        "root_ou_name",
-    ):
+    for key in ("glue_database", "glue_table", "glue_budget_table"):
+        text(
+            key,
+            _ATHENA_NAME_RE,
+            "a name Athena takes unquoted: lowercase letters, digits and '_', starting with a letter",
+        )
+    text("athena_workgroup", _WORKGROUP_RE, "a workgroup name of letters, digits, '_', '.', '-'")
+    for key in ("glue_crawler", "root_ou_name"):
         text(key, _NAME_RE, "a name of letters, digits, '_', '.', '-'")
-    text("athena_output_location", re.compile(r"^s3://[^/]+/.*$"), "an s3://bucket/prefix/ URI")
+    text("athena_output_location", re.compile(r"s3://[^/\s]+/\S*"), "an s3://bucket/prefix/ URI")
     text("ses_sender", _EMAIL_RE, "an email address verified in SES")
-    text("currency", re.compile(r"^[A-Z]{3}$"), "an ISO 4217 currency code such as USD")
+    text("currency", re.compile(r"[A-Z]{3}"), "an ISO 4217 currency code such as USD")
     emails("digest_recipients")
     emails("alert_recipients")
     emails("executive_recipients")
@@ -269,7 +273,7 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
         else:
             problems.append(f"restatement_days: expected a whole number from 0 to 14, got {days!r}")
     flag("aws_anomaly_detection")
-    text("anomaly_feedback_key", re.compile(r"^[^/\s][^\s]*$"), "an S3 key such as feedback/x.json")
+    text("anomaly_feedback_key", re.compile(r"[^/\s]\S*"), "an S3 key such as feedback/x.json")
 
     if "budgets" in raw:
         budgets = _budgets(raw["budgets"], problems)

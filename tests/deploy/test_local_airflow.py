@@ -9,7 +9,7 @@ import os
 import sqlite3
 import time
 from contextlib import closing
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import boto3
 import pytest
@@ -154,3 +154,57 @@ def test_two_runs_of_the_same_day_at_once_take_turns(stack):
     sent = sent_key(date.fromisoformat(day), "daily-digest")
     record = json.loads(s3.get_object(Bucket=BUCKET, Key=sent)["Body"].read())
     assert len(record["deliveries"]) == 1, "one digest for the day, not one per run"
+
+
+@pytest.mark.timeout(WAIT_SECONDS + 120)
+def test_a_manual_trigger_processes_the_latest_complete_day_and_refuses_today(stack):
+    """`airflow dags trigger` without a logical date, as the UI's Trigger button makes runs:
+    the latest complete day, never today's unfinished one; a billing_date of today is refused."""
+    today = datetime.now(UTC).date().isoformat()
+    latest = stack.airflow("dags", "trigger", DAG_ID, "--run-id", "trigger-latest")
+    assert latest.returncode == 0, latest.stdout[-2000:] + latest.stderr[-2000:]
+    refused = stack.airflow(
+        "dags",
+        "trigger",
+        DAG_ID,
+        "--run-id",
+        "trigger-today",
+        "--conf",
+        json.dumps({"billing_date": today}),
+    )
+    assert refused.returncode == 0, refused.stdout[-2000:] + refused.stderr[-2000:]
+
+    def planned():
+        rows = _query(
+            _db(stack),
+            "SELECT run_id, state FROM task_instance WHERE dag_id = ? AND task_id = 'plan_run' "
+            "AND run_id IN ('trigger-latest', 'trigger-today')",
+            DAG_ID,
+        )
+        done = dict(rows)
+        return (
+            done
+            if len(done) == 2
+            and done.get("trigger-today") == "failed"
+            and done.get("trigger-latest") == "success"
+            else None
+        )
+
+    _wait("both manual runs planned", planned, stack, WAIT_SECONDS)
+    (run_after,) = _query(
+        _db(stack), "SELECT run_after FROM dag_run WHERE run_id = 'trigger-latest'"
+    )[0]
+    (value,) = _query(
+        _db(stack),
+        "SELECT value FROM xcom WHERE run_id = 'trigger-latest' AND task_id = 'plan_run' "
+        "AND key = 'return_value'",
+    )[0]
+    plan = json.loads(value)
+    expected = date.fromisoformat(str(run_after)[:10]) - timedelta(days=1)
+    assert plan["billing_date"] == expected.isoformat()
+    logs = "\n".join(
+        p.read_text(errors="replace")
+        for p in (stack.home / "logs").rglob("*.log")
+        if "trigger-today" in str(p) and "plan_run" in str(p)
+    )
+    assert f"billing day {today} has not ended in UTC" in logs

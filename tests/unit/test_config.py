@@ -65,3 +65,28 @@ def test_values_are_typed():
     assert config.anomaly_min_impact == Decimal("250.50")
     assert config.alert_recipients == ("a@example.com",)
     assert config.excluded_record_types == ()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("archive_bucket", "finops-archive\n"),
+        ("ses_sender", "finops@example.com\n"),
+        ("glue_database", "finops_db\n"),
+        ("currency", "USD\n"),
+        ("athena_output_location", "s3://bucket/results/\n"),
+        ("anomaly_feedback_key", "feedback/x.json\n"),
+    ],
+)
+def test_strings_are_matched_whole_so_a_trailing_newline_is_refused(key, value):
+    raw = {"archive_bucket": "finops-archive", key: value}
+    with pytest.raises(ConfigError, match=rf"{key}: expected"):
+        parse_config(raw)
+
+
+@pytest.mark.parametrize("name", ["finops-db", "FinOps", "1db", "finops.db", "db name"])
+def test_glue_names_are_what_athena_takes_unquoted(name):
+    for key in ("glue_database", "glue_table", "glue_budget_table"):
+        with pytest.raises(ConfigError, match=rf"{key}: expected a name Athena takes unquoted"):
+            parse_config({"archive_bucket": "finops-archive", key: name})
+    assert parse_config({"archive_bucket": "finops-archive", "glue_database": "finops_db2"})

@@ -21,10 +21,12 @@ def failure_details(context: dict[str, Any]) -> dict[str, Any]:
 
     ti = context["ti"]
     try:
+        dag_run = context.get("dag_run")
         billing_date = resolve_billing_day(
             (context.get("params") or {}).get("billing_date"),
             context.get("logical_date"),
-            context.get("data_interval_start"),
+            getattr(dag_run, "run_after", None),
+            _run_type(dag_run),
         ).isoformat()
     except FinopsError as exc:
         billing_date = f"unknown ({exc})"
@@ -44,6 +46,11 @@ def failure_details(context: dict[str, Any]) -> dict[str, Any]:
         ),
         "log_url": ti.log_url,
     }
+
+
+def _run_type(dag_run: Any) -> str | None:
+    run_type = getattr(dag_run, "run_type", None)
+    return getattr(run_type, "value", run_type)
 
 
 def notify_failure(context: dict[str, Any]) -> None:

@@ -20,12 +20,16 @@ class PlanError(FinopsError, ValueError):
 
 @fail_fast
 def plan_run(
-    params: dict[str, Any], logical_date: datetime | None, data_interval_start: datetime | None
+    params: dict[str, Any],
+    logical_date: datetime | None,
+    run_after: datetime | None,
+    run_type: str | None,
 ) -> RunPlan:
-    """Resolve the billing day from the run and validate ``finops_config`` once, before any AWS
-    call; every later task of the run works with exactly these settings."""
+    """Resolve the billing day from the run (``billing_day.resolve_billing_day``) and validate
+    ``finops_config`` once, before any AWS call; every later task of the run works with exactly
+    these settings."""
     config = load_config()
-    day = resolve_billing_day(params.get("billing_date"), logical_date, data_interval_start)
+    day = resolve_billing_day(params.get("billing_date"), logical_date, run_after, run_type)
     return {
         "billing_date": day.isoformat(),
         "use_prefetched_costs": bool(params.get("use_prefetched_costs")),
