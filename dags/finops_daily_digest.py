@@ -114,11 +114,17 @@ def finops_daily_digest():
         return run.plan_run(params or {}, logical_date, dag_run.run_after, run_type)
 
     @setup
-    def lock_billing_day(plan: RunPlan, run_id=None) -> str:
+    def lock_billing_day(plan: RunPlan, run_id=None, dag_run=None, ti=None) -> str:
         """Take the billing day's lock: two runs of one day never interleave their writes."""
         from finops_digest.tasks import run
 
-        return run.lock_billing_day(plan, run_id)
+        def is_running(holder: str) -> bool:
+            alive = ti.get_dr_count(
+                dag_id=dag_run.dag_id, run_ids=[holder], states=["queued", "running"]
+            )
+            return alive > 0
+
+        return run.lock_billing_day(plan, run_id, is_running)
 
     @task
     def discover_ous(plan: RunPlan) -> Organization:
@@ -162,11 +168,11 @@ def finops_daily_digest():
         return archived
 
     @task
-    def restate_recent_days(plan: RunPlan, parts: list[OuPart]) -> Restated:
+    def restate_recent_days(plan: RunPlan, parts: list[OuPart], holder: str) -> Restated:
         """Re-archive the previous days whose costs Cost Explorer restated since (new versions)."""
         from finops_digest.tasks import ingest
 
-        return ingest.restate_recent_days(plan, list(parts))
+        return ingest.restate_recent_days(plan, list(parts), holder)
 
     @task
     def register_table(plan: RunPlan) -> dict[str, str]:
@@ -301,7 +307,7 @@ def finops_daily_digest():
     )
     consolidated = consolidate(plan, parts)
     archived = archive_to_s3(plan, consolidated, organization)
-    restated = restate_recent_days(plan, parts)
+    restated = restate_recent_days(plan, parts, holder)
     catalogued = crawl_catalog(plan, register_table(plan), archived)
     validation = validate_in_athena(plan, consolidated, catalogued, organization)
     validated = check_quality_gate(validation)

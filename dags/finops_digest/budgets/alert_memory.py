@@ -35,21 +35,21 @@ def record_alerts(
     """Add the OUs just alerted to the month's memory (a new version); None when nothing to add."""
     if not alerted:
         return None
-    state = read_state(s3_client, bucket, day)
-    for alert in alerted:
-        state["alerted"].setdefault(
-            alert["ou"],
-            {
-                "billing_date": day.isoformat(),
-                "forecast": str(alert["forecast"]),
-                "budget": str(alert["budget"]),
-            },
-        )
-    return archive.put_archived(
-        s3_client,
-        bucket,
-        budget_alerts_key(day),
-        json.dumps(state, indent=1, sort_keys=True).encode(),
-        content_type="application/json",
-        metadata={"month": state["month"]},
+    month = f"{day:%Y-%m}"
+
+    def add(current: dict[str, Any] | None) -> dict[str, Any]:
+        state = {"month": month, "alerted": dict((current or {}).get("alerted", {}))}
+        for alert in alerted:
+            state["alerted"].setdefault(
+                alert["ou"],
+                {
+                    "billing_date": day.isoformat(),
+                    "forecast": str(alert["forecast"]),
+                    "budget": str(alert["budget"]),
+                },
+            )
+        return state
+
+    return archive.update_json(
+        s3_client, bucket, budget_alerts_key(day), add, metadata={"month": month}
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from finops_digest.billing_day import days_before
 from finops_digest.ingest.cost_rows import CostRow, consolidate, from_csv, to_csv, to_parquet, total
-from finops_digest.store import archive, layout
+from finops_digest.store import archive, day_lock, layout
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ def restate_days(
     days: int,
     rows: Iterable[CostRow],
     metadata: dict[str, str],
+    holder: str,
 ) -> list[dict[str, Any]]:
     """Compare the re-pulled rows of the ``days`` days before ``day`` with their archived CSV.
 
@@ -37,49 +38,71 @@ def restate_days(
         by_day[row.billing_date].append(row)
     restated = []
     for earlier in days_before(day, days):
-        archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
-        if archived is None:
+        # Under the earlier day's own lock: a run of that day in progress (a backfill runs days
+        # side by side) archives fresh numbers itself, and the two never interleave.
+        try:
+            day_lock.acquire(s3_client, bucket, earlier, holder)
+        except day_lock.DayLockedError as busy:
+            log.info("Restatement of %s left to its own run: %s", earlier, busy)
             continue
-        attributed = _attribute(s3_client, bucket, earlier, by_day.get(earlier, []))
-        fresh = consolidate(attributed)
-        fresh_csv = to_csv(fresh)
-        if fresh_csv == archived:
-            continue
-        before = total(from_csv(archived, layout.archive_key(earlier)))
-        meta = {
-            **metadata,
-            "billing-date": earlier.isoformat(),
-            "restated-by-run-of": day.isoformat(),
-        }
-        csv = archive.put_archived(
-            s3_client,
-            bucket,
-            layout.archive_key(earlier),
-            fresh_csv,
-            content_type="text/csv; charset=utf-8",
-            metadata=meta,
-        )
-        parquet = archive.put_archived(
-            s3_client,
-            bucket,
-            layout.parquet_key(earlier),
-            to_parquet(fresh, meta),
-            content_type="application/vnd.apache.parquet",
-            metadata=meta,
-        )
-        after = total(fresh)
-        log.info("Restated %s: %s -> %s", earlier, before, after)
-        restated.append(
-            {
-                "billing_date": earlier.isoformat(),
-                "previous_total": str(before),
-                "total": str(after),
-                "delta": str(after - before),
-                "csv_version_id": csv["version_id"],
-                "parquet_version_id": parquet["version_id"],
-            }
-        )
+        try:
+            entry = _restate(s3_client, bucket, day, earlier, by_day.get(earlier, []), metadata)
+        finally:
+            day_lock.release(s3_client, bucket, earlier, holder)
+        if entry:
+            restated.append(entry)
     return restated
+
+
+def _restate(
+    s3_client: Any,
+    bucket: str,
+    day: date,
+    earlier: date,
+    rows: list[CostRow],
+    metadata: dict[str, str],
+) -> dict[str, Any] | None:
+    """Re-archive ``earlier`` from its re-pulled ``rows`` if they differ from its archived CSV."""
+    archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
+    if archived is None:
+        return None
+    attributed = _attribute(s3_client, bucket, earlier, rows)
+    fresh = consolidate(attributed)
+    fresh_csv = to_csv(fresh)
+    if fresh_csv == archived:
+        return None
+    before = total(from_csv(archived, layout.archive_key(earlier)))
+    meta = {
+        **metadata,
+        "billing-date": earlier.isoformat(),
+        "restated-by-run-of": day.isoformat(),
+    }
+    csv = archive.put_archived(
+        s3_client,
+        bucket,
+        layout.archive_key(earlier),
+        fresh_csv,
+        content_type="text/csv; charset=utf-8",
+        metadata=meta,
+    )
+    parquet = archive.put_archived(
+        s3_client,
+        bucket,
+        layout.parquet_key(earlier),
+        to_parquet(fresh, meta),
+        content_type="application/vnd.apache.parquet",
+        metadata=meta,
+    )
+    after = total(fresh)
+    log.info("Restated %s: %s -> %s", earlier, before, after)
+    return {
+        "billing_date": earlier.isoformat(),
+        "previous_total": str(before),
+        "total": str(after),
+        "delta": str(after - before),
+        "csv_version_id": csv["version_id"],
+        "parquet_version_id": parquet["version_id"],
+    }
 
 
 def _attribute(s3_client: Any, bucket: str, day: date, rows: list[CostRow]) -> list[CostRow]:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import random
+import time
+from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from finops_digest.errors import FinopsError
 from finops_digest.store.layout import parse_s3_uri, s3_uri
@@ -86,3 +91,53 @@ def put_staging(s3_client: Any, bucket: str, key: str, body: bytes) -> str:
     """Stage a run's intermediate object (overwritten by a re-run; not archived); its URI."""
     s3_client.put_object(Bucket=bucket, Key=key, Body=body)
     return s3_uri(bucket, key)
+
+
+class StateConflictError(RuntimeError):
+    """A state object kept changing under concurrent writers (retried by the task)."""
+
+
+def update_json(
+    s3_client: Any,
+    bucket: str,
+    key: str,
+    change: Callable[[Any], Any],
+    *,
+    metadata: dict[str, str] | None = None,
+    attempts: int = 8,
+) -> dict[str, str]:
+    """Read-modify-write of a small JSON state object with S3 conditional writes, so concurrent
+    runs (a backfill runs several days at once) never lose or duplicate an entry.
+
+    ``change(current or None)`` returns the new document; it may run more than once, so it must
+    be idempotent (adding what is already there changes nothing). Each write is a new version.
+    """
+    for attempt in range(attempts):
+        try:
+            current = s3_client.get_object(Bucket=bucket, Key=key)
+        except s3_client.exceptions.NoSuchKey:
+            document, condition = change(None), {"IfNoneMatch": "*"}
+        else:
+            document = change(json.loads(current["Body"].read()))
+            condition = {"IfMatch": current["ETag"]}
+        try:
+            response = s3_client.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=json.dumps(document, indent=1, sort_keys=True).encode(),
+                ContentType="application/json",
+                Metadata=metadata or {},
+                **condition,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in _CONFLICTS:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))  # noqa: S311 (jitter)
+            continue
+        return {"uri": s3_uri(bucket, key), "version_id": response.get("VersionId", "")}
+    raise StateConflictError(
+        f"{s3_uri(bucket, key)} changed under {attempts} attempts to update it"
+    )
+
+
+_CONFLICTS = ("PreconditionFailed", "ConditionalRequestConflict")

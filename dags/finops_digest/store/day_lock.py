@@ -4,6 +4,8 @@ with S3 conditional writes (never deleted, so its history shows who processed th
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -11,15 +13,25 @@ from botocore.exceptions import ClientError
 
 from finops_digest.store.layout import lock_key, s3_uri
 
+log = logging.getLogger(__name__)
+
 
 class DayLockedError(RuntimeError):
     """Another run is processing the same billing day (retried: that run may finish soon)."""
 
 
-def acquire(s3_client: Any, bucket: str, day: date, holder: str) -> None:
+def acquire(
+    s3_client: Any,
+    bucket: str,
+    day: date,
+    holder: str,
+    is_running: Callable[[str], bool] | None = None,
+) -> str | None:
     """Take the day's lock for ``holder`` (an Airflow run id); a retry of the same run may re-take it.
 
-    Raises DayLockedError naming the run that holds it.
+    A lock held by a run that is no longer running (``is_running``: its teardown never ran, the
+    run was marked failed or deleted) is taken over, said in the log and recorded in the lock.
+    Returns the run taken over from, if any. Raises DayLockedError naming a run that holds it.
     """
     key = lock_key(day)
     body = json.dumps({"held": True, "holder": holder}).encode()
@@ -27,15 +39,26 @@ def acquire(s3_client: Any, bucket: str, day: date, holder: str) -> None:
         current = s3_client.get_object(Bucket=bucket, Key=key)
     except s3_client.exceptions.NoSuchKey:
         _conditional_put(s3_client, bucket, key, body, day, IfNoneMatch="*")
-        return
+        return None
     record = json.loads(current["Body"].read())
-    if record.get("held") and record.get("holder") != holder:
-        raise DayLockedError(
-            f"billing day {day} is being processed by run {record.get('holder')!r} "
-            f"(lock {s3_uri(bucket, key)}); this run waits for it through its retries. If that run "
-            'died, clear its release_billing_day task or write {"held": false} to the lock.'
+    other = record.get("holder")
+    taken_over = None
+    if record.get("held") and other != holder:
+        if is_running is None or is_running(other):
+            raise DayLockedError(
+                f"billing day {day} is being processed by run {other!r} "
+                f"(lock {s3_uri(bucket, key)}); this run waits for it through its retries."
+            )
+        log.warning(
+            "Took over the lock of billing day %s from run %r, which is no longer running "
+            "(its release_billing_day never ran)",
+            day,
+            other,
         )
+        taken_over = other
+        body = json.dumps({"held": True, "holder": holder, "took_over_from": other}).encode()
     _conditional_put(s3_client, bucket, key, body, day, IfMatch=current["ETag"])
+    return taken_over
 
 
 def release(s3_client: Any, bucket: str, day: date, holder: str) -> bool:

@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from finops_digest.store.archive import get_if_exists
+from finops_digest.store.archive import get_if_exists, update_json
 from finops_digest.store.layout import sent_key
 
 
@@ -21,16 +21,13 @@ def already_sent(s3_client: Any, bucket: str, day: date, kind: str) -> set[str]:
 def record_sent(
     s3_client: Any, bucket: str, day: date, kind: str, recipients: list[str], message_id: str
 ) -> None:
-    """Add a delivery to the day's record (a new object version each time; nothing is lost)."""
-    key = sent_key(day, kind)
-    data = get_if_exists(s3_client, bucket, key)
-    record = (
-        json.loads(data) if data is not None else {"billing_date": day.isoformat(), "kind": kind}
-    )
-    record.setdefault("deliveries", []).append({"message_id": message_id, "recipients": recipients})
-    s3_client.put_object(
-        Bucket=bucket,
-        Key=key,
-        Body=json.dumps(record, indent=1).encode(),
-        ContentType="application/json",
-    )
+    """Add a delivery to the day's record (a conditional write: concurrent writers never lose one;
+    a new object version each time, so nothing is lost)."""
+
+    def add(record: dict[str, Any] | None) -> dict[str, Any]:
+        record = record or {"billing_date": day.isoformat(), "kind": kind, "deliveries": []}
+        if all(d["message_id"] != message_id for d in record["deliveries"]):
+            record["deliveries"].append({"message_id": message_id, "recipients": recipients})
+        return record
+
+    update_json(s3_client, bucket, sent_key(day, kind), add)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,7 +28,7 @@ from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_history import load_history as read_history
 from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
 from finops_digest.report.figures import budget_summary
-from finops_digest.store import archive, layout
+from finops_digest.store import archive, delivery_record, layout
 from finops_digest.tasks.contracts import (
     Consolidated,
     Detected,
@@ -40,6 +41,11 @@ from finops_digest.tasks.contracts import (
     settings,
 )
 from finops_digest.tasks.fail_fast import fail_fast
+
+log = logging.getLogger(__name__)
+
+# The delivery record's name for the spike and budget alert (``tasks.notify``).
+ALERT_KIND = "anomaly-alert"
 
 
 @fail_fast
@@ -79,6 +85,7 @@ def detect_anomalies(
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
     mapping = archive.read_json(s3, organization["mapping_uri"])
+    feedback, notices = _expected_anomalies(s3, config)
     anomalies = status.classify(
         find_anomalies(
             day,
@@ -88,7 +95,7 @@ def detect_anomalies(
         ),
         day,
         previous=_previous_anomalies(s3, day, config),
-        feedback=_expected_anomalies(s3, config),
+        feedback=feedback,
     )
     accounts_of = {ou["name"]: ou["accounts"] for ou in mapping["ous"]}
     ce = aws_client("ce")
@@ -115,6 +122,7 @@ def detect_anomalies(
         "anomalies": anomalies,
         "counts": counts,
         "history": history["stats"],
+        "notices": notices,
     }
     stored = _archive_json(s3, config, day, layout.ANOMALIES_NAME, report)
     return {
@@ -123,6 +131,7 @@ def detect_anomalies(
         "expected": counts[status.EXPECTED],
         "anomalies_uri": stored["uri"],
         "version_id": stored["version_id"],
+        "notices": notices,
     }
 
 
@@ -140,20 +149,46 @@ def _archive_json(
 
 
 def _previous_anomalies(s3: Any, day: date, config: FinopsConfig) -> list[dict[str, Any]] | None:
-    """The day before's findings, if that day is archived (a spike alerted then is not re-alerted)."""
-    key = layout.archive_key(day - timedelta(days=1), layout.ANOMALIES_NAME)
-    data = archive.get_if_exists(s3, config.archive_bucket, key)
-    return None if data is None else json.loads(data)["anomalies"]
+    """The day before's findings, if that day is archived (a spike alerted then is not re-alerted).
+
+    A spike counts as alerted only if the day's alert reached someone: when it did not (SES
+    refused every recipient, the task failed), its findings do not continue an episode, so
+    today's run alerts them instead of calling them "still elevated"."""
+    before = day - timedelta(days=1)
+    data = archive.get_if_exists(
+        s3, config.archive_bucket, layout.archive_key(before, layout.ANOMALIES_NAME)
+    )
+    if data is None:
+        return None
+    previous = json.loads(data)["anomalies"]
+    if config.alert_recipients and not delivery_record.already_sent(
+        s3, config.archive_bucket, before, ALERT_KIND
+    ):
+        unsent = [a for a in previous if a.get("status") == status.NEW]
+        if unsent:
+            log.warning(
+                "The alert of %s reached nobody: its %d new spike(s) are alerted again",
+                before,
+                len(unsent),
+            )
+        return [a for a in previous if a.get("status") != status.NEW]
+    return previous
 
 
-def _expected_anomalies(s3: Any, config: FinopsConfig) -> list[dict[str, Any]]:
-    """Planned spikes from the configuration and from the team's feedback file in the bucket."""
+def _expected_anomalies(s3: Any, config: FinopsConfig) -> tuple[list[dict[str, Any]], list[str]]:
+    """Planned spikes from the configuration and from the team's feedback file in the bucket,
+    and the problems found in that file: a malformed file is reported (in the digest and the
+    log) and ignored, never a failed day."""
     feedback = status.parse_feedback(list(config.expected_anomalies), "expected_anomalies")
     data = archive.get_if_exists(s3, config.archive_bucket, config.anomaly_feedback_key)
-    if data is not None:
-        uri = layout.s3_uri(config.archive_bucket, config.anomaly_feedback_key)
-        feedback += status.parse_feedback(data, uri)
-    return feedback
+    if data is None:
+        return feedback, []
+    uri = layout.s3_uri(config.archive_bucket, config.anomaly_feedback_key)
+    try:
+        return feedback + status.parse_feedback(data, uri), []
+    except status.FeedbackError as exc:
+        log.error("Feedback file ignored: %s", exc)
+        return feedback, [f"The feedback file was ignored: {exc}"]
 
 
 @fail_fast

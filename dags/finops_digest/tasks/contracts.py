@@ -104,6 +104,7 @@ class Detected(TypedDict):
     expected: int
     anomalies_uri: str
     version_id: str
+    notices: list[str]
 
 
 class Forecast(TypedDict):

@@ -233,11 +233,12 @@ def archive_to_s3(
 
 
 @fail_fast
-def restate_recent_days(plan: RunPlan, parts: list[OuPart]) -> Restated:
+def restate_recent_days(plan: RunPlan, parts: list[OuPart], holder: str) -> Restated:
     """Re-archive the days before D whose Cost Explorer numbers changed since (only those).
 
     Only with every OU's re-pulled days at hand: prefetched parts come without them (and are newer
     than any earlier run), and part of the OUs would make the other OUs' costs look restated away.
+    Each earlier day is rewritten under its own day lock, taken for ``holder`` (this run).
     """
     if any(not part["restatement_uri"] for part in parts):
         log.info("Restatements not checked: this run's costs were prefetched")
@@ -250,6 +251,12 @@ def restate_recent_days(plan: RunPlan, parts: list[OuPart]) -> Restated:
         for row in from_csv(archive.read_uri(s3, part["restatement_uri"]), part["restatement_uri"])
     ]
     restated = restatements.restate_days(
-        s3, config.archive_bucket, day, config.restatement_days, rows, config.provenance(day)
+        s3,
+        config.archive_bucket,
+        day,
+        config.restatement_days,
+        rows,
+        config.provenance(day),
+        holder,
     )
     return {"restated": restated}

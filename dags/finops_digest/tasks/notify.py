@@ -17,6 +17,7 @@ from finops_digest.report.delivery import send_once
 from finops_digest.report.emails import LINK_EXPIRY_SECONDS
 from finops_digest.report.figures import budget_summary, digest_figures, ou_table
 from finops_digest.store import archive, layout
+from finops_digest.tasks.analysis import ALERT_KIND
 from finops_digest.tasks.catalog import require_passed
 from finops_digest.tasks.contracts import (
     Archived,
@@ -68,6 +69,7 @@ def build_report(
         "excluded_record_types": config.excluded_record_types,
         "archive": archived,
         "restated": restated["restated"],
+        "notices": detected["notices"],
     }
     uri = archive.put_staging(
         s3, config.archive_bucket, layout.report_key(day), document.dumps(context)
@@ -116,12 +118,16 @@ def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) ->
         "[FinOps] " + "; ".join(parts),
         "anomaly_alert",
         context,
-        kind="anomaly-alert",
+        kind=ALERT_KIND,
         day=day,
     )
-    # Remembered only once the alert went out (or there was nobody to send it to): a failed send
-    # is retried and still alerts.
-    memory = alert_memory.record_alerts(s3, config.archive_bucket, day, budget_alerts)
+    # A breach is remembered only when a message carrying it went out now: a failed send, or a
+    # re-run whose alert already went (without this breach), leaves it to be alerted next time.
+    memory = (
+        alert_memory.record_alerts(s3, config.archive_bucket, day, budget_alerts)
+        if sent["sent"]
+        else None
+    )
     return {**sent, "budget_alerts": len(budget_alerts), "budget_alert_state": memory}
 
 

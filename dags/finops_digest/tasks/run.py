@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -38,9 +39,12 @@ def plan_run(
 
 
 @fail_fast
-def lock_billing_day(plan: RunPlan, holder: str) -> str:
-    """Take the day's lock for this run (``day_lock``); returns the holder."""
-    day_lock.acquire(aws_client("s3"), settings(plan).archive_bucket, billing_day(plan), holder)
+def lock_billing_day(plan: RunPlan, holder: str, is_running: Callable[[str], bool]) -> str:
+    """Take the day's lock for this run (``day_lock``), taking it over from a run that is no
+    longer running; returns the holder."""
+    day_lock.acquire(
+        aws_client("s3"), settings(plan).archive_bucket, billing_day(plan), holder, is_running
+    )
     return holder
 
 
