@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from finops_digest.aws import cost_explorer
+from finops_digest.aws.athena import run_query
 from finops_digest.aws.clients import athena_hook, aws_client, glue_crawler_hook
 from finops_digest.money import CENT
 from finops_digest.store import archive, layout
@@ -101,19 +102,16 @@ def validate_in_athena(
     total say of the day; the problems, if they disagree by more than a cent."""
     day, config = billing_day(plan), settings(plan)
     athena = athena_hook()
-    sql = partition_totals_sql(config.glue_database, config.glue_table, day)
-    query_id = athena.run_query(
+    # The table crawl_catalog made the day's partition queryable in.
+    database, table = catalogued["table"].split(".", 1)
+    sql = partition_totals_sql(database, table, day)
+    query_id = run_query(
+        athena,
         sql,
-        query_context={"Database": config.glue_database},
-        result_configuration={"OutputLocation": config.results_location},
+        database=database,
+        output_location=config.results_location,
         workgroup=config.athena_workgroup,
     )
-    state = athena.poll_query_status(query_id, sleep_time=2)
-    if state != "SUCCEEDED":
-        reason = athena.get_state_change_reason(query_id)
-        raise CatalogError(
-            f"Athena query {query_id} on {catalogued['table']} ended {state}: {reason}\n{sql}"
-        )
     rows, cost = read_partition_totals(athena.get_query_results(query_id))
     mapping = archive.read_json(aws_client("s3"), organization["mapping_uri"])
     accounts = [a for ou in mapping["ous"] for a in ou["accounts"]]

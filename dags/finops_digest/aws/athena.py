@@ -1,0 +1,58 @@
+"""Run an Athena query to its end: polled for as long as the task may run (its own
+``execution_timeout`` bounds it), a transient failure (Athena marks it retryable) run again."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from finops_digest.errors import FinopsError
+
+log = logging.getLogger(__name__)
+
+RUNNING_STATES = ("QUEUED", "RUNNING")
+# Runs of one query when Athena says its failure is retryable (internal errors, throttling).
+QUERY_ATTEMPTS = 3
+
+
+class AthenaQueryError(FinopsError):
+    """An Athena query failed for good (bad SQL, a missing table, permissions)."""
+
+
+def run_query(
+    hook: Any,
+    sql: str,
+    *,
+    database: str,
+    output_location: str,
+    workgroup: str,
+    poll_seconds: int = 2,
+) -> str:
+    """Run ``sql`` with the provider's ``AthenaHook`` until it SUCCEEDED; its query execution id.
+
+    The provider's poll gives up after its attempts and returns a RUNNING state: a slow query is
+    polled again rather than failing the day.
+    """
+    for attempt in range(1, QUERY_ATTEMPTS + 1):
+        query_id = hook.run_query(
+            sql,
+            query_context={"Database": database},
+            result_configuration={"OutputLocation": output_location},
+            workgroup=workgroup,
+        )
+        state = hook.poll_query_status(query_id, sleep_time=poll_seconds)
+        while state in RUNNING_STATES:
+            log.info("Athena query %s still %s: polling on", query_id, state)
+            state = hook.poll_query_status(query_id, sleep_time=poll_seconds)
+        if state == "SUCCEEDED":
+            return query_id
+        status = hook.get_query_info(query_id)["QueryExecution"]["Status"]
+        reason = status.get("StateChangeReason", "")
+        retryable = status.get("AthenaError", {}).get("Retryable", False)
+        if state == "FAILED" and retryable and attempt < QUERY_ATTEMPTS:
+            log.warning(
+                "Athena query %s failed transiently (%s): running it again", query_id, reason
+            )
+            continue
+        raise AthenaQueryError(f"Athena query {query_id} ended {state}: {reason}\n{sql}")
+    raise AssertionError("unreachable")  # the last attempt returns or raises
