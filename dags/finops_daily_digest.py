@@ -267,6 +267,7 @@ def finops_daily_digest():
     @task
     def build_report(
         plan: RunPlan,
+        consolidated: Consolidated,
         archived: Archived,
         history: History,
         detected: Detected,
@@ -276,7 +277,9 @@ def finops_daily_digest():
         """What the digest and the executive snapshot show, computed once."""
         from finops_digest.tasks import notify
 
-        return notify.build_report(plan, archived, history, detected, forecast, restated)
+        return notify.build_report(
+            plan, consolidated, archived, history, detected, forecast, restated
+        )
 
     @task
     def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> Sent:
@@ -314,7 +317,7 @@ def finops_daily_digest():
     history = load_history(plan, organization, restated)
     detected = detect_anomalies(plan, consolidated, history, organization)
     forecast = forecast_month_end(plan, consolidated, history, organization)
-    report = build_report(plan, archived, history, detected, forecast, restated)
+    report = build_report(plan, consolidated, archived, history, detected, forecast, restated)
     digest = send_daily_digest(plan, report, validated)
     snapshot = send_executive_snapshot(plan, report, validated)
     alert = send_anomaly_alert(plan, detected, forecast)

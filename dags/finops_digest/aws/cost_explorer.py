@@ -121,8 +121,11 @@ def fetch_cost_rows(
     metric: str,
     excluded_record_types: Sequence[str],
     currency: str = "USD",
+    estimated: set[date] | None = None,
 ) -> tuple[list[CostRow], int]:
-    """All cost rows of one OU for [start, end), following ``NextPageToken`` to the last page.
+    """All cost rows of one OU for [start, end), following ``NextPageToken`` to the last page;
+    the days Cost Explorer still marks ``Estimated`` (still being revised) are added to
+    ``estimated`` when given.
 
     Returns the rows (zero amounts included, as Cost Explorer sent them) and the number of
     requests made (each costs $0.01). Throttling is retried by the client's botocore retry config.
@@ -133,6 +136,12 @@ def fetch_cost_rows(
     for response in pages(ce_client, request):
         requests += 1
         rows.extend(parse_response(response, ou=ou, metric=metric, currency=currency))
+        if estimated is not None:
+            estimated.update(
+                date.fromisoformat(r["TimePeriod"]["Start"])
+                for r in response.get("ResultsByTime", [])
+                if r.get("Estimated")
+            )
     log.info(
         "Cost Explorer: OU %s, %s..%s: %d rows in %d request(s)",
         ou,

@@ -35,6 +35,7 @@ class OuPart(TypedDict):
     restatement_uri: str | None
     rows: int
     requests: int
+    estimated_days: list[str]
 
 
 class Consolidated(TypedDict):
@@ -45,6 +46,7 @@ class Consolidated(TypedDict):
     rows: int
     total: str
     cost_explorer_requests: int
+    estimated: bool
 
 
 class ArchivedObject(TypedDict):

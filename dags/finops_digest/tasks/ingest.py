@@ -95,10 +95,18 @@ def extract_costs(plan: RunPlan, organization: Organization, ou: str) -> OuPart:
     if plan["use_prefetched_costs"]:
         part = _prefetched_part(s3, day, config, mapping, ou)
         if part:
-            return {"ou": ou, "uri": part, "restatement_uri": None, "rows": 0, "requests": 0}
+            return {
+                "ou": ou,
+                "uri": part,
+                "restatement_uri": None,
+                "rows": 0,
+                "requests": 0,
+                "estimated_days": [],
+            }
     # One request covers the day and the days Cost Explorer may have restated since.
     first = day - timedelta(days=config.restatement_days)
-    rows, requests = fetch_ou_costs(config, mapping, ou, first, day)
+    estimated: set[date] = set()
+    rows, requests = fetch_ou_costs(config, mapping, ou, first, day, estimated)
     today = [r for r in rows if r.billing_date == day]
     bucket = config.archive_bucket
     return {
@@ -112,11 +120,17 @@ def extract_costs(plan: RunPlan, organization: Organization, ou: str) -> OuPart:
         ),
         "rows": len(today),
         "requests": requests,
+        "estimated_days": sorted(d.isoformat() for d in estimated),
     }
 
 
 def fetch_ou_costs(
-    config: FinopsConfig, mapping: dict[str, Any], ou: str, first: date, last: date
+    config: FinopsConfig,
+    mapping: dict[str, Any],
+    ou: str,
+    first: date,
+    last: date,
+    estimated: set[date] | None = None,
 ) -> tuple[list[CostRow], int]:
     """One OU's cost rows for the days ``first``..``last``, with the OU's accounts in
     ``mapping``; returns the rows and the number of Cost Explorer requests."""
@@ -134,6 +148,7 @@ def fetch_ou_costs(
         metric=config.cost_metric,
         excluded_record_types=config.excluded_record_types,
         currency=config.currency,
+        estimated=estimated,
     )
 
 
@@ -189,6 +204,8 @@ def consolidate(plan: RunPlan, parts: list[OuPart]) -> Consolidated:
         "rows": result.rows,
         "total": result.total,
         "cost_explorer_requests": sum(p.get("requests", 0) for p in parts),
+        # Cost Explorer still revises the day: later runs re-pull it (restatement_days).
+        "estimated": any(day.isoformat() in p["estimated_days"] for p in parts),
     }
 
 
@@ -205,6 +222,7 @@ def archive_to_s3(
         **config.provenance(day),
         "rows": str(consolidated["rows"]),
         "total": consolidated["total"],
+        "estimated": str(consolidated["estimated"]).lower(),
     }
     uploads = {
         "csv": (consolidated["csv_uri"], layout.archive_key(day), "text/csv; charset=utf-8"),

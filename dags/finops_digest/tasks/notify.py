@@ -21,6 +21,7 @@ from finops_digest.tasks.analysis import ALERT_KIND
 from finops_digest.tasks.catalog import require_passed
 from finops_digest.tasks.contracts import (
     Archived,
+    Consolidated,
     Detected,
     Forecast,
     History,
@@ -38,6 +39,7 @@ from finops_digest.tasks.fail_fast import fail_fast
 @fail_fast
 def build_report(
     plan: RunPlan,
+    consolidated: Consolidated,
     archived: Archived,
     history: History,
     detected: Detected,
@@ -70,6 +72,8 @@ def build_report(
         "archive": archived,
         "restated": restated["restated"],
         "notices": detected["notices"],
+        "estimated": consolidated["estimated"],
+        "restatement_days": config.restatement_days,
     }
     uri = archive.put_staging(
         s3, config.archive_bucket, layout.report_key(day), document.dumps(context)
