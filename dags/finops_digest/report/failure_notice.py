@@ -9,9 +9,26 @@ inside the callback rather than at DAG parse time. Import-light: the DAG file re
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+# What a notice never carries, even when an AWS error message does: role and resource ARNs,
+# access key ids, and anything after "Traceback" (the log has the details; the mail goes wide).
+_REDACTIONS = (
+    (re.compile(r"arn:aws[a-z-]*:[^\s\"',;)]*"), "arn:…"),
+    (re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"), "<access key id>"),
+    (re.compile(r"\b\d{12}\b"), "<account id>"),
+    (re.compile(r"Traceback \(most recent call last\).*", re.S), "(traceback in the task log)"),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` without ARNs, access key ids, account ids or tracebacks."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def failure_details(context: dict[str, Any]) -> dict[str, Any]:
@@ -39,13 +56,37 @@ def failure_details(context: dict[str, Any]) -> dict[str, Any]:
         "run_id": ti.run_id,
         "try_number": getattr(ti, "try_number", None),
         "billing_date": billing_date,
-        "error": (
+        "error": redact(
             f"{type(exception).__name__}: {exception}" + (f" ({notes})" if notes else "")
             if exception
             else "unknown error"
         ),
         "log_url": ti.log_url,
     }
+
+
+def _first_failure_of_the_run(config: Any, details: dict[str, Any]) -> bool:
+    """Claim the run's one notice with a conditional create: the first failed task (of 50
+    mapped extracts failing at once, say) sends it, the others do not. A claim that cannot be
+    checked (S3 unreachable) sends, so a failure is never left untold."""
+    from botocore.exceptions import ClientError
+
+    from finops_digest.aws.clients import aws_client
+    from finops_digest.store.layout import failure_notice_key
+
+    try:
+        aws_client("s3").put_object(
+            Bucket=config.archive_bucket,
+            Key=failure_notice_key(details["dag_id"], details["run_id"]),
+            Body=(f'{{"task_id": "{details["task_id"]}"}}').encode(),
+            IfNoneMatch="*",
+        )
+    except ClientError as exc:
+        return exc.response["Error"]["Code"] not in (
+            "PreconditionFailed",
+            "ConditionalRequestConflict",
+        )
+    return True
 
 
 def _run_type(dag_run: Any) -> str | None:
@@ -76,6 +117,9 @@ def notify_failure(context: dict[str, Any]) -> None:
         from finops_digest.report.emails import render
 
         details = failure_details(context)
+        if not _first_failure_of_the_run(config, details):
+            log.info("The run's failure notice already went out: not sent again")
+            return
         notifier = SesNotifier(
             aws_conn_id=AWS_CONN_ID,
             mail_from=config.ses_sender,

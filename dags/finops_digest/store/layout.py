@@ -18,6 +18,7 @@ STAGING_PREFIX = "staging"
 LOCK_PREFIX = "state/locks"
 SENT_PREFIX = "state/sent"
 BUDGET_ALERTS_PREFIX = "state/budget-alerts"
+FAILURE_NOTICES_PREFIX = "state/failure-notices"
 
 # Objects archived beside each day's CSV under ou-breakdowns/year=/month=/day=/.
 CSV_NAME = "ou_breakdown.csv"
@@ -103,6 +104,11 @@ def sent_key(day: date, kind: str) -> str:
 def budget_alerts_key(day: date) -> str:
     """The month's budget-alert memory: ``state/budget-alerts/2025-09.json``."""
     return f"{BUDGET_ALERTS_PREFIX}/{day:%Y-%m}.json"
+
+
+def failure_notice_key(dag_id: str, run_id: str) -> str:
+    """Claimed by the first failed task of a run: the run's one failure notice."""
+    return f"{FAILURE_NOTICES_PREFIX}/{dag_id}/{ou_slug(run_id)}.json"
 
 
 def s3_uri(bucket: str, key: str) -> str:
