@@ -26,6 +26,7 @@ from airflow.sdk import (
     Asset,
     CronDataIntervalTimetable,
     Param,
+    TaskGroup,
     TriggerRule,
     chain,
     dag,
@@ -33,6 +34,8 @@ from airflow.sdk import (
     task,
     teardown,
 )
+
+from finops_digest.pools import COST_EXPLORER_POOL
 
 if TYPE_CHECKING:  # the contracts, for readers and editors; never imported at parse time
     from finops_digest.tasks.contracts import (
@@ -82,6 +85,8 @@ def _notify_failure(context) -> None:
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        # A hung call must not hold a worker slot for hours: each task has a bound (some longer).
+        "execution_timeout": timedelta(minutes=30),
         "on_failure_callback": _notify_failure,
     },
     params={
@@ -114,6 +119,7 @@ def finops_daily_digest():
         return run.plan_run(params or {}, logical_date, dag_run.run_after, run_type)
 
     @setup
+    @task(execution_timeout=timedelta(minutes=5))
     def lock_billing_day(plan: RunPlan, run_id=None, dag_run=None, ti=None) -> str:
         """Take the billing day's lock: two runs of one day never interleave their writes."""
         from finops_digest.tasks import run
@@ -126,7 +132,7 @@ def finops_daily_digest():
 
         return run.lock_billing_day(plan, run_id, is_running)
 
-    @task
+    @task(pool=COST_EXPLORER_POOL)
     def discover_ous(plan: RunPlan) -> Organization:
         """Walk the Organizations tree; stage the day's account-to-OU mapping."""
         from finops_digest.tasks import ingest
@@ -142,6 +148,7 @@ def finops_daily_digest():
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
     @task(
         max_active_tis_per_dagrun=8,
+        pool=COST_EXPLORER_POOL,
         doc_md="One OU's Cost Explorer costs for the day, by service and account, staged in S3.",
     )
     def extract_costs(ou: str, plan: RunPlan, organization: Organization) -> OuPart:
@@ -189,7 +196,7 @@ def finops_daily_digest():
 
         return catalog.crawl_catalog(plan, tables, archived)
 
-    @task
+    @task(pool=COST_EXPLORER_POOL, execution_timeout=timedelta(minutes=45))
     def validate_in_athena(
         plan: RunPlan,
         consolidated: Consolidated,
@@ -218,17 +225,17 @@ def finops_daily_digest():
         # was the check itself (or an earlier task) there is nothing to pull and nothing to say
         # beyond the run's failure notice.
         return notify.send_data_check_failed(
-            ti.xcom_pull(task_ids="plan_run"), ti.xcom_pull(task_ids="validate_in_athena")
+            ti.xcom_pull(task_ids="plan_run"), ti.xcom_pull(task_ids="catalog.validate_in_athena")
         )
 
-    @task
+    @task(pool=COST_EXPLORER_POOL, execution_timeout=timedelta(minutes=60))
     def load_history(plan: RunPlan, organization: Organization, restated: Restated) -> History:
         """The days before D, read once for detection, the forecast and the digest."""
         from finops_digest.tasks import analysis
 
         return analysis.load_history(plan, organization, restated)
 
-    @task
+    @task(pool=COST_EXPLORER_POOL, execution_timeout=timedelta(minutes=60))
     def detect_anomalies(
         plan: RunPlan, consolidated: Consolidated, history: History, organization: Organization
     ) -> Detected:
@@ -237,7 +244,7 @@ def finops_daily_digest():
 
         return analysis.detect_anomalies(plan, consolidated, history, organization)
 
-    @task
+    @task(pool=COST_EXPLORER_POOL)
     def forecast_month_end(
         plan: RunPlan, consolidated: Consolidated, history: History, organization: Organization
     ) -> Forecast:
@@ -250,7 +257,7 @@ def finops_daily_digest():
     def choose_alert(detected: Detected, forecast: Forecast) -> str:
         """Alert on new spikes, or on OUs forecast over budget for the first time this month."""
         alert = detected["count"] or forecast["new_budget_breaches"]
-        return "send_anomaly_alert" if alert else "no_anomaly"
+        return "notify.send_anomaly_alert" if alert else "notify.no_anomaly"
 
     @task
     def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) -> Sent:
@@ -259,10 +266,6 @@ def finops_daily_digest():
         from finops_digest.tasks import notify
 
         return notify.send_anomaly_alert(plan, detected, forecast)
-
-    no_anomaly = EmptyOperator(
-        task_id="no_anomaly", doc_md="No new spike or budget breach today: nothing to alert."
-    )
 
     @task
     def build_report(
@@ -304,25 +307,32 @@ def finops_daily_digest():
 
     plan = plan_run()
     holder = lock_billing_day(plan)
-    organization = discover_ous(plan)
-    parts = extract_costs.partial(plan=plan, organization=organization).expand(
-        ou=list_ous(organization)
-    )
-    consolidated = consolidate(plan, parts)
-    archived = archive_to_s3(plan, consolidated, organization)
-    restated = restate_recent_days(plan, parts, holder)
-    catalogued = crawl_catalog(plan, register_table(plan), archived)
-    validation = validate_in_athena(plan, consolidated, catalogued, organization)
-    validated = check_quality_gate(validation)
-    history = load_history(plan, organization, restated)
-    detected = detect_anomalies(plan, consolidated, history, organization)
-    forecast = forecast_month_end(plan, consolidated, history, organization)
-    report = build_report(plan, consolidated, archived, history, detected, forecast, restated)
-    digest = send_daily_digest(plan, report, validated)
-    snapshot = send_executive_snapshot(plan, report, validated)
-    alert = send_anomaly_alert(plan, detected, forecast)
-    branch = choose_alert(detected, forecast)
-    notice = send_data_check_failed()
+    with TaskGroup("ingest", tooltip="The organisation, each OU's costs, the CSV, the archive"):
+        organization = discover_ous(plan)
+        parts = extract_costs.partial(plan=plan, organization=organization).expand(
+            ou=list_ous(organization)
+        )
+        consolidated = consolidate(plan, parts)
+        archived = archive_to_s3(plan, consolidated, organization)
+        restated = restate_recent_days(plan, parts, holder)
+    with TaskGroup("catalog", tooltip="Glue tables and partition; the quality gate in Athena"):
+        catalogued = crawl_catalog(plan, register_table(plan), archived)
+        validation = validate_in_athena(plan, consolidated, catalogued, organization)
+        validated = check_quality_gate(validation)
+        notice = send_data_check_failed()
+    with TaskGroup("analysis", tooltip="History, spikes, month-end forecast against budgets"):
+        history = load_history(plan, organization, restated)
+        detected = detect_anomalies(plan, consolidated, history, organization)
+        forecast = forecast_month_end(plan, consolidated, history, organization)
+    with TaskGroup("notify", tooltip="The alert, the report, the digest and the snapshot"):
+        branch = choose_alert(detected, forecast)
+        alert = send_anomaly_alert(plan, detected, forecast)
+        no_anomaly = EmptyOperator(
+            task_id="no_anomaly", doc_md="No new spike or budget breach today: nothing to alert."
+        )
+        report = build_report(plan, consolidated, archived, history, detected, forecast, restated)
+        digest = send_daily_digest(plan, report, validated)
+        snapshot = send_executive_snapshot(plan, report, validated)
 
     # Ordering without a hand-off, each on purpose: the day's lock is taken before any work; the
     # gate passes before findings, forecasts or alerts are archived or sent; the notice runs only

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from airflow.sdk import Param, dag, task
 
+from finops_digest.pools import COST_EXPLORER_POOL
+
 if TYPE_CHECKING:  # the contracts, for readers and editors; never imported at parse time
     from finops_digest.tasks.contracts import Organization
     from finops_digest.tasks.prefetch import PrefetchPlan
@@ -38,6 +40,7 @@ if TYPE_CHECKING:  # the contracts, for readers and editors; never imported at p
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(minutes=60),
     },
     params={
         "from_date": Param(
@@ -63,7 +66,7 @@ def finops_prefetch_costs():
 
         return prefetch.plan_prefetch(params or {})
 
-    @task
+    @task(pool=COST_EXPLORER_POOL)
     def discover_ous(plan: PrefetchPlan) -> Organization:
         """Walk the Organizations tree; stage the mapping the prefetch fetches with."""
         from finops_digest.tasks import ingest
@@ -78,6 +81,7 @@ def finops_prefetch_costs():
 
     @task(
         max_active_tis_per_dagrun=8,
+        pool=COST_EXPLORER_POOL,
         doc_md="One OU's Cost Explorer costs for every day of the range, in one paged request.",
     )
     def prefetch_costs(ou: str, plan: PrefetchPlan, organization: Organization) -> dict:

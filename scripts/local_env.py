@@ -55,13 +55,34 @@ def migrate_db(env: dict[str, str]) -> None:
     if marker.exists():
         return
     home.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        env={**os.environ, **env},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    for command in (["db", "migrate"], pool_command()):
+        subprocess.run(
+            [sys.executable, "-m", "airflow", *command],
+            env={**os.environ, **env},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     marker.touch()
+
+
+def pool_command() -> list[str]:
+    """``airflow pools set ...``: the pool the Cost Explorer tasks share (Airflow would never
+    schedule them without it)."""
+    if str(REPO / "dags") not in sys.path:
+        sys.path.append(str(REPO / "dags"))
+    from finops_digest.pools import (
+        COST_EXPLORER_POOL,
+        COST_EXPLORER_POOL_DESCRIPTION,
+        COST_EXPLORER_POOL_SLOTS,
+    )
+
+    return [
+        "pools",
+        "set",
+        COST_EXPLORER_POOL,
+        str(COST_EXPLORER_POOL_SLOTS),
+        COST_EXPLORER_POOL_DESCRIPTION,
+    ]
 
 
 def variable_env(config: dict) -> dict[str, str]:

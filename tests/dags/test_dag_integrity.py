@@ -62,9 +62,14 @@ def test_the_prefetch_runs_only_when_triggered_with_a_range(dagbag):
     assert {"from_date", "to_date", "with_history"} <= set(dag.params)
 
 
+def _short(task_id: str) -> str:
+    """A task's name without its TaskGroup (``ingest.extract_costs`` -> ``extract_costs``)."""
+    return task_id.rsplit(".", 1)[-1]
+
+
 def test_the_chain_follows_the_design(dagbag):
     dag = dagbag.get_dag(DAG_ID)
-    downstream = {t.task_id: set(t.downstream_task_ids) for t in dag.tasks}
+    downstream = {_short(t.task_id): {_short(d) for d in t.downstream_task_ids} for t in dag.tasks}
     assert "extract_costs" in downstream["list_ous"] and "list_ous" in downstream["discover_ous"]
     assert "consolidate" in downstream["extract_costs"]
     assert "archive_to_s3" in downstream["consolidate"]
@@ -77,8 +82,29 @@ def test_the_chain_follows_the_design(dagbag):
     assert {"send_daily_digest", "send_executive_snapshot"} <= downstream["build_report"]
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
-    assert isinstance(dag.get_task("extract_costs"), MappedOperator), "one task per OU"
-    assert dag.get_task("send_data_check_failed").trigger_rule == "one_failed"
+    assert isinstance(dag.get_task("ingest.extract_costs"), MappedOperator), "one task per OU"
+    assert dag.get_task("catalog.send_data_check_failed").trigger_rule == "one_failed"
+
+
+def test_tasks_read_as_stages_have_time_bounds_and_share_the_cost_explorer_pool(dagbag):
+    from finops_digest.pools import COST_EXPLORER_POOL
+
+    dag = dagbag.get_dag(DAG_ID)
+    groups = {t.task_id.split(".")[0] for t in dag.tasks if "." in t.task_id}
+    assert groups == {"ingest", "catalog", "analysis", "notify"}
+    for dag_id in (DAG_ID, PREFETCH_DAG_ID):
+        for task in dagbag.get_dag(dag_id).tasks:
+            assert task.execution_timeout is not None, task.task_id
+            assert task.execution_timeout.total_seconds() <= 3600, task.task_id
+    calls_cost_explorer = {
+        "ingest.discover_ous",
+        "ingest.extract_costs",
+        "catalog.validate_in_athena",
+        "analysis.load_history",
+        "analysis.detect_anomalies",
+        "analysis.forecast_month_end",
+    }
+    assert {t.task_id for t in dag.tasks if t.pool == COST_EXPLORER_POOL} == calls_cost_explorer
 
 
 def test_delivery_and_analysis_are_decoupled(dagbag):
@@ -86,13 +112,15 @@ def test_delivery_and_analysis_are_decoupled(dagbag):
     on (or fail with) spike detection."""
     dag = dagbag.get_dag(DAG_ID)
 
-    def ancestors(task_id: str) -> set[str]:
+    full = {_short(t.task_id): t.task_id for t in dag.tasks}
+
+    def ancestors(name: str) -> set[str]:
         found = set()
-        todo = [task_id]
+        todo = [full[name]]
         while todo:
             for parent in dag.get_task(todo.pop()).upstream_task_ids:
-                if parent not in found:
-                    found.add(parent)
+                if _short(parent) not in found:
+                    found.add(_short(parent))
                     todo.append(parent)
         return found
 
@@ -112,7 +140,14 @@ def test_each_task_calls_the_library_function_it_runs_by_name():
     dags = Path(__file__).resolve().parents[2] / "dags"
     for path in sorted(dags.glob("*.py")):
         tree = ast.parse(path.read_text())
-        assert "getattr" not in path.read_text(), path
+        dispatch = [
+            ast.unparse(c)
+            for c in ast.walk(tree)
+            if isinstance(c, ast.Call)
+            and ast.unparse(c.func) == "getattr"
+            and not isinstance(c.args[1], ast.Constant)
+        ]
+        assert dispatch == [], f"{path.name} dispatches by name: {dispatch}"
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef) or not any(
                 "task" in ast.unparse(d)

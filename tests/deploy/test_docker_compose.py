@@ -3,6 +3,8 @@ the file's structure is what is checked)."""
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 import yaml
 
@@ -36,7 +38,11 @@ def test_the_stack_has_airflow_postgres_and_the_sandbox(compose):
         service = services[name]
         assert service["image"].endswith("apache/airflow:3.3.1-python3.12}"), name
         assert service["command"] == command, name
-    assert services["airflow-init"]["command"][-1] == "airflow db migrate"
+    from scripts.local_env import pool_command
+
+    init = services["airflow-init"]["command"][-1]
+    assert init.startswith("airflow db migrate && ")
+    assert shlex.split(init.split(" && ", 1)[1]) == ["airflow", *pool_command()]
     assert "8080:8080" in services["airflow-apiserver"]["ports"]
 
 

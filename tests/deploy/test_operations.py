@@ -46,16 +46,16 @@ def test_a_failed_run_mails_the_failure_recipients_with_task_day_error_and_log_l
     assert dag_run.state == "failed"
     assert states["archive_to_s3"] == "failed"
     notices = [m for m in _messages(sandbox)[before:] if m["X-FinOps-Kind"] == "failure"]
-    assert len(notices) == 1, "one notice per failed task; upstream_failed tasks send none"
+    assert len(notices) == 1, "one notice per failed run; upstream_failed tasks send none"
     [notice] = notices
     assert notice["To"] == ONCALL and notice["From"] == SANDBOX_DEFAULTS["ses_sender"]
     assert notice["Subject"] == (
-        "[FinOps] FAILED finops_daily_digest.archive_to_s3 for billing day 2025-09-12"
+        "[FinOps] FAILED finops_daily_digest.ingest.archive_to_s3 for billing day 2025-09-12"
     )
     html = notice.get_body(("html",)).get_content()
     for expected in ("finops_daily_digest", "archive_to_s3", "2025-09-12", "versioning"):
         assert expected in html, expected
-    assert "/dags/finops_daily_digest/runs/" in html and "/tasks/archive_to_s3" in html
+    assert "/dags/finops_daily_digest/runs/" in html and "/tasks/ingest.archive_to_s3" in html
 
 
 def test_no_failure_recipients_means_no_notice(sandbox, aws, airflow_db, monkeypatch):

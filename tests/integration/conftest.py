@@ -31,22 +31,28 @@ def run_dag(day: date, conf: dict | None = None, dag_id: str = "finops_daily_dig
     return dag.test(logical_date=logical, run_conf=conf)
 
 
-def returned(dag_run, task_id: str):
-    """What a task of the run returned (its ``return_value`` XCom)."""
+def short_name(task_id: str) -> str:
+    """A task's name without its TaskGroup (``ingest.extract_costs`` -> ``extract_costs``)."""
+    return task_id.rsplit(".", 1)[-1]
+
+
+def returned(dag_run, task: str):
+    """What a task of the run returned (its ``return_value`` XCom), by its name."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        row = (
+        rows = (
             session.query(XComModel)
-            .filter_by(run_id=dag_run.run_id, task_id=task_id, key="return_value")
-            .one()
+            .filter_by(run_id=dag_run.run_id, key="return_value", map_index=-1)
+            .all()
         )
+        [row] = [r for r in rows if short_name(r.task_id) == task]
         return XComModel.deserialize_value(row)
 
 
 def task_states(dag_run) -> dict[str, str]:
-    """task_id -> state (mapped tasks: the set of their states joined)."""
+    """Task name (without its TaskGroup) -> state (mapped tasks: their states joined)."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
 
@@ -56,18 +62,17 @@ def task_states(dag_run) -> dict[str, str]:
             dag_id=dag_run.dag_id, run_id=dag_run.run_id
         )
         for ti in instances:
-            states.setdefault(ti.task_id, set()).add(str(ti.state))
+            states.setdefault(short_name(ti.task_id), set()).add(str(ti.state))
     return {task: ",".join(sorted(s)) for task, s in states.items()}
 
 
-def mapped_instances(dag_run, task_id: str) -> int:
-    """How many task instances (map indexes) a task had in the run."""
+def mapped_instances(dag_run, task: str) -> int:
+    """How many task instances (map indexes) a task had in the run, by its name."""
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        return (
-            session.query(TaskInstance)
-            .filter_by(dag_id=dag_run.dag_id, run_id=dag_run.run_id, task_id=task_id)
-            .count()
+        instances = session.query(TaskInstance).filter_by(
+            dag_id=dag_run.dag_id, run_id=dag_run.run_id
         )
+        return sum(1 for ti in instances if short_name(ti.task_id) == task)

@@ -11,7 +11,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from finops_digest.aws.clients import aws_client
 from finops_digest.store.layout import lock_key
-from tests.integration.conftest import run_dag, task_states
+from tests.integration.conftest import run_dag, short_name, task_states
 
 # Every AWS API operation one daily run makes (one name per call site).
 OPERATIONS = (
@@ -93,7 +93,11 @@ def tries(dag_run, task_id: str) -> int:
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        ti = session.query(TaskInstance).filter_by(run_id=dag_run.run_id, task_id=task_id).one()
+        [ti] = [
+            ti
+            for ti in session.query(TaskInstance).filter_by(run_id=dag_run.run_id)
+            if short_name(ti.task_id) == task_id
+        ]
         return ti.try_number
 
 
