@@ -13,6 +13,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -106,30 +107,47 @@ def main() -> int:
         print(
             f"Running: airflow dags test finops_daily_digest {day} (log: demo-output/airflow.log)"
         )
-        with open(OUTPUT / "airflow.log", "w") as log:
-            result = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "airflow",
-                    "dags",
-                    "test",
-                    "finops_daily_digest",
-                    day.isoformat(),
-                ],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        if result.returncode != 0:
+        command = [sys.executable, "-m", "airflow", "dags", "test", "finops_daily_digest"]
+        returncode = run_with_progress([*command, day.isoformat()], env, OUTPUT / "airflow.log")
+        if returncode != 0:
             print((OUTPUT / "airflow.log").read_text()[-4000:])
-            print(
-                f"\nThe DAG run failed (exit {result.returncode}); full log in demo-output/airflow.log"
-            )
+            print(f"\nThe DAG run failed (exit {returncode}); full log in demo-output/airflow.log")
             return 1
         summary = collect(endpoint, day, config)
     print_summary(summary)
     return 0
+
+
+_RUNNING = re.compile(
+    r"\[DAG TEST\] running task <TaskInstance: [^.]+\.(\S+) .*ti_id=([0-9a-f-]+)>"
+)
+_STATE = re.compile(r"Task instance state updated .*new_state=(\w+).*ti_id=([0-9a-f-]+)")
+_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
+
+
+def run_with_progress(command: list[str], env: dict[str, str], log_path: Path) -> int:
+    """Run ``airflow dags test``, its whole output to ``log_path``, and print each task as it
+    finishes (name, state, seconds) instead of going silent for a minute."""
+    started: dict[str, float] = {}
+    states: dict[str, str] = {}
+    names: dict[str, str] = {}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for line in process.stdout:
+            log.write(line)
+            if match := _RUNNING.search(line):
+                names[match[2]] = match[1]
+                started[match[1]] = time.monotonic()
+            elif match := _STATE.search(line):
+                states[names.get(match[2], match[2])] = match[1]
+            elif match := _END.search(line):
+                task, index = match[1], int(match[2])
+                seconds = time.monotonic() - started.get(task, time.monotonic())
+                label = f"{task}[{index}]" if index >= 0 else task
+                print(f"  {label:<40} {states.get(task, '?'):<16} {seconds:6.1f} s", flush=True)
+        return process.wait()
 
 
 def collect(endpoint: str, day: date, config: dict) -> dict:
