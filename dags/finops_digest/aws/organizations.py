@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from finops_digest.errors import FinopsError
@@ -51,8 +52,22 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
             visit(child["Id"], child["Id"], child_name)
 
     visit(root_id, root_id, root_ou_name)
+    _make_labels_distinct(ous, accounts)
     ous.sort(key=lambda ou: ou["name"])
     return {"root_id": root_id, "ous": ous, "accounts": accounts}
+
+
+def _make_labels_distinct(ous: list[dict[str, Any]], accounts: dict[str, dict[str, str]]) -> None:
+    """Two OUs may spell the same path: a top-level OU named like the root pseudo-OU, or one
+    whose name contains "/" beside the nested path it spells (Organizations allows both). Each
+    such label gets its OU's id, ``Engineering/Platform (ou-ab12-cd34ef56)``, so every account's
+    costs appear exactly once, under one OU."""
+    counts = Counter(ou["name"] for ou in ous)
+    for ou in ous:
+        if counts[ou["name"]] > 1:
+            ou["name"] = f"{ou['name']} ({ou['id']})"
+            for account in ou["accounts"]:
+                accounts[account]["ou"] = ou["name"]
 
 
 def _paginate(client: Any, operation: str, key: str, parent_id: str) -> list[dict[str, Any]]:

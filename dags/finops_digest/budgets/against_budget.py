@@ -52,6 +52,10 @@ def read_aws_budgets(budgets_client: Any, account_id: str, currency: str) -> dic
     return found
 
 
+# The note on a budget row whose OU (id or path) is not in the organisation.
+NOT_IN_ORGANIZATION = "not in the organisation"
+
+
 def resolve_budgets(
     configured: Mapping[str, Decimal], from_aws: Mapping[str, Decimal]
 ) -> dict[str, dict[str, Any]]:
@@ -93,7 +97,7 @@ def against_budgets(
             "lower": zero,
             "upper": zero,
             "method": "actuals",
-            "note": "not in the organisation",
+            "note": NOT_IN_ORGANIZATION,
         }
         rows.append(_with_budget(entry, budgets[ou]))
     return rows

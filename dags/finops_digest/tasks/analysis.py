@@ -218,7 +218,10 @@ def forecast_month_end(
     if config.budgets_from_aws:
         account_id = aws_client("sts").get_caller_identity()["Account"]
         from_aws = read_aws_budgets(aws_client("budgets"), account_id, config.currency)
-    rows = against_budgets(forecasts, resolve_budgets(config.budgets, from_aws))
+    # A budget may name its OU by id (stable across renames) or by its label.
+    label_of = {ou["id"]: ou["name"] for ou in mapping["ous"] if ou.get("id")}
+    budgets = {label_of.get(key, key): amount for key, amount in config.budgets.items()}
+    rows = against_budgets(forecasts, resolve_budgets(budgets, from_aws))
     memory = alert_memory.read_state(s3, config.archive_bucket, day)
     new = alert_memory.new_breaches(breaches(rows), memory, day)
     totals = budget_summary(rows)

@@ -7,6 +7,7 @@ from typing import Any
 
 from finops_digest.aws.clients import aws_client
 from finops_digest.budgets import alert_memory
+from finops_digest.budgets.against_budget import NOT_IN_ORGANIZATION
 from finops_digest.budgets.forecast import rows_from_json as forecast_rows_from_json
 from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS
 from finops_digest.detection import status
@@ -71,7 +72,15 @@ def build_report(
         "excluded_record_types": config.excluded_record_types,
         "archive": archived,
         "restated": restated["restated"],
-        "notices": detected["notices"],
+        "notices": [
+            *detected["notices"],
+            *(
+                f"The budget for {r['ou']!r} names no OU of the organisation (by id or path): "
+                "it is listed with no cost. Check the OU's current path or use its id."
+                for r in rows
+                if r.get("note") == NOT_IN_ORGANIZATION
+            ),
+        ],
         "estimated": consolidated["estimated"],
         "restatement_days": config.restatement_days,
     }
