@@ -59,10 +59,11 @@ def test_too_big_goes_gzip_then_link_then_fails():
     link = s3.generate_presigned_url(
         "get_object", Params={"Bucket": "b", "Key": "k.csv"}, ExpiresIn=7 * 24 * 3600
     )
-    raw, delivery = fit_to_limit(builder(), (CSV,), link=lambda: link, limit=compressed - 1000)
-    assert delivery == {"mode": "link", "url": link}
+    linked = {"url": link, "valid_until": "2025-09-22 06:00 UTC"}
+    raw, delivery = fit_to_limit(builder(), (CSV,), link=lambda: linked, limit=compressed - 1000)
+    assert delivery == {"mode": "link", **linked}
     assert list(parse(raw).iter_attachments()) == []
     assert link in parse(raw).get_body(("plain",)).get_content()
 
     with pytest.raises(EmailTooLargeError, match="SES accepts at most 100"):
-        fit_to_limit(builder(), (CSV,), link=lambda: link, limit=100)
+        fit_to_limit(builder(), (CSV,), link=lambda: linked, limit=100)

@@ -15,8 +15,6 @@ from finops_digest.resources import templates_dir
 
 # SES SendRawEmail refuses messages over 10 MB (the whole MIME message, after base64 encoding).
 SES_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
-# How long a pre-signed link to an attachment too big to mail stays valid (SigV4's maximum).
-LINK_EXPIRY_SECONDS = 7 * 24 * 3600
 
 
 class EmailTooLargeError(FinopsError):
@@ -92,11 +90,12 @@ def build_message(
 def fit_to_limit(
     build: Callable[[Sequence[tuple[str, bytes, str]], dict[str, Any]], bytes],
     attachments: Sequence[tuple[str, bytes, str]],
-    link: Callable[[], str] | None = None,
+    link: Callable[[], dict[str, str]] | None = None,
     limit: int = SES_MAX_MESSAGE_BYTES,
 ) -> tuple[bytes, dict[str, Any]]:
     """Build the message with its attachments as they are; if it exceeds ``limit``, with them
-    gzip-compressed; past that, with none and a link (``link()``, e.g. a pre-signed S3 URL).
+    gzip-compressed; past that, with none and a link (``link()``: ``{"url", "valid_until"}``,
+    e.g. a pre-signed S3 URL and when it stops working).
 
     ``build(attachments, delivery)`` renders the message; ``delivery`` (``{"mode": "attached" |
     "gzip" | "link", "url"?}``) tells the templates how the files reach the reader.
@@ -114,7 +113,7 @@ def fit_to_limit(
     if len(message) <= limit:
         return message, delivery
     if link is not None:
-        delivery = {"mode": "link", "url": link()}
+        delivery = {"mode": "link", **link()}
         message = build((), delivery)
         if len(message) <= limit:
             return message, delivery

@@ -15,8 +15,8 @@ from finops_digest.ingest.cost_rows import from_csv
 from finops_digest.money import money, signed_money
 from finops_digest.report import document
 from finops_digest.report.delivery import send_once
-from finops_digest.report.emails import LINK_EXPIRY_SECONDS
 from finops_digest.report.figures import budget_summary, digest_figures, ou_table
+from finops_digest.report.links import presigned_link
 from finops_digest.store import archive, layout
 from finops_digest.tasks.analysis import ALERT_KIND
 from finops_digest.tasks.catalog import require_passed
@@ -171,12 +171,8 @@ def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> 
     csv_bytes = archive.read_uri(s3, report["csv_uri"], report["csv_version_id"])
     bucket, key = layout.parse_s3_uri(report["csv_uri"])
 
-    def link() -> str:
-        return s3.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": bucket, "Key": key, "VersionId": report["csv_version_id"]},
-            ExpiresIn=LINK_EXPIRY_SECONDS,
-        )
+    def link() -> dict[str, str]:
+        return presigned_link(s3, bucket, key, report["csv_version_id"])
 
     return send_once(
         config,
