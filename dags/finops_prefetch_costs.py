@@ -60,11 +60,11 @@ if TYPE_CHECKING:  # the contracts, for readers and editors; never imported at p
 )
 def finops_prefetch_costs():
     @task
-    def plan_prefetch(params=None) -> PrefetchPlan:
+    def plan_prefetch(params=None, dag_run=None) -> PrefetchPlan:
         """Check the range and `finops_config`; the days to fetch, history included."""
         from finops_digest.tasks import prefetch
 
-        return prefetch.plan_prefetch(params or {})
+        return prefetch.plan_prefetch(params or {}, dag_run.run_after)
 
     @task(pool=COST_EXPLORER_POOL)
     def discover_ous(plan: PrefetchPlan) -> Organization:

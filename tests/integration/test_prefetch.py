@@ -4,7 +4,7 @@ one Cost Explorer request per OU for the whole range instead of one per OU and d
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -134,3 +134,14 @@ def test_an_account_moved_since_the_prefetch_is_fetched_afresh_under_its_new_ou(
         for d, ou, s, a, cost in expected_rows(organization, day)
     )
     assert archived == moved, "the moved account's costs once, under its new OU; nothing else"
+
+
+def test_a_range_reaching_today_is_refused(sandbox, airflow_db, finops_config):
+    today = datetime.now(UTC).date()
+    dag_run = run_dag(
+        FROM,
+        {"from_date": str(today - timedelta(days=2)), "to_date": str(today)},
+        dag_id="finops_prefetch_costs",
+    )
+    assert dag_run.state == "failed"
+    assert task_states(dag_run)["plan_prefetch"] == "failed"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from finops_digest.aws import cost_explorer
@@ -30,10 +30,11 @@ class PrefetchPlan(RunPlan):
 
 
 @fail_fast
-def plan_prefetch(params: dict[str, Any]) -> PrefetchPlan:
+def plan_prefetch(params: dict[str, Any], run_after: datetime | None = None) -> PrefetchPlan:
     """The days ``finops_prefetch_costs`` fetches: ``from_date``..``to_date``, and with
     ``with_history`` the history window before it. ``billing_date`` is the first day fetched
-    (the day its mapping is staged for, as every task's day)."""
+    (the day its mapping is staged for, as every task's day). A ``to_date`` that has not ended
+    when the run starts (``run_after``) is refused, as the daily run refuses such a day."""
     config = load_config()
     days = {}
     for name in ("from_date", "to_date"):
@@ -47,6 +48,12 @@ def plan_prefetch(params: dict[str, Any]) -> PrefetchPlan:
         raise PlanError(
             f"to_date {days['to_date']} is before from_date {days['from_date']}: "
             "expected from_date <= to_date"
+        )
+    if run_after is not None and days["to_date"] >= run_after.astimezone(UTC).date():
+        raise PlanError(
+            f"to_date {days['to_date']} has not ended in UTC (this run started "
+            f"{run_after.astimezone(UTC):%Y-%m-%d %H:%M} UTC): expected a day before "
+            f"{run_after.astimezone(UTC).date()}"
         )
     history = HISTORY_WINDOW_DAYS if params.get("with_history", True) else 0
     return {
