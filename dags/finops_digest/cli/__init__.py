@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from finops_digest.cli import check_config, render_sql
+from finops_digest.cli import check_aws, check_config, render_sql
 from finops_digest.cli.exits import USAGE, UsageError
 
 PROG = "python -m finops_digest"
@@ -24,6 +24,7 @@ def parser() -> argparse.ArgumentParser:
     )
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check_config.add_parser(sub)
+    check_aws.add_parser(sub)
     render_sql.add_parser(sub)
     return top
 
