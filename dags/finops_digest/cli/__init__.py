@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Checks for deploying finops-digest. Exit codes: 0 ok, 1 problems found, 2 usage error.",
     )
-    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = top.add_subparsers(dest="command", required=True)
     check_config.add_parser(sub)
     check_aws.add_parser(sub)
     render_sql.add_parser(sub)

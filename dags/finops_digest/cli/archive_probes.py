@@ -7,7 +7,7 @@ Should the abort be denied, the bucket's lifecycle rule removes the incomplete u
 
 from __future__ import annotations
 
-from finops_digest.cli.probe import Probe, Session
+from finops_digest.cli.probe import Probe, Session, Skip
 from finops_digest.config import FinopsConfig
 from finops_digest.store import archive, layout
 
@@ -61,7 +61,7 @@ def bucket_location(s: Session) -> str:
 
 
 def list_archive(s: Session) -> str:
-    """The first archived CSV, which the read probes then read (if there is one)."""
+    """The first object under ou-breakdowns/, which the read probes then read (if any)."""
     answer = s.client("s3").list_objects_v2(
         Bucket=s.config.archive_bucket, Prefix=f"{layout.CSV_PREFIX}/", MaxKeys=1
     )
@@ -76,22 +76,29 @@ def read_object(s: Session) -> str:
     none). Only after the listing: without ``s3:ListBucket`` S3 answers a missing key with 403."""
     s.need("listed", "needs the listing (s3:ListBucket): without it a missing key answers 403")
     key = s.found["object"] or PROBE_KEY
-    answer = s.client("s3").get_object(Bucket=s.config.archive_bucket, Key=key, Range="bytes=0-0")
-    answer["Body"].close()
-    s.found["version"] = (key, answer.get("VersionId"))
+    s.found["version"] = (key, _first_byte(s, key))
     return f"read {key}"
 
 
 def read_version(s: Session) -> str:
     """One byte of that object's version, by id, as the DAG re-reads what it archived."""
-    key, version = s.need("version", "nothing archived yet: no version to read")
+    if s.found.get("listed") and s.found.get("object") is None:
+        raise Skip("nothing archived yet: no version to read")
+    key, version = s.need("version", "needs the object read above (s3:GetObject)")
     if not version:
-        return f"{key} has no version id (versioning was off when it was written)"
+        raise Skip(f"{key} has no version id (written while versioning was off)")
+    _first_byte(s, key, VersionId=version)
+    return f"read version {version} of {key}"
+
+
+def _first_byte(s: Session, key: str, **version: str) -> str | None:
+    """GET one byte (KMS decrypts as for a whole read; archived objects are never empty); the
+    version id S3 answers with."""
     answer = s.client("s3").get_object(
-        Bucket=s.config.archive_bucket, Key=key, VersionId=version, Range="bytes=0-0"
+        Bucket=s.config.archive_bucket, Key=key, Range="bytes=0-0", **version
     )
     answer["Body"].close()
-    return f"read version {version} of {key}"
+    return answer.get("VersionId")
 
 
 def start_upload(s: Session) -> str:

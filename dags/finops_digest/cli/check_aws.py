@@ -135,7 +135,7 @@ def _quiet_airflow() -> None:
 
 def outcome(probe: Any, session: Any) -> Result:
     """Run one probe and classify its answer."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
 
     from finops_digest.cli.probe import ProbeProblem, Skip
     from finops_digest.errors import FinopsError
@@ -158,8 +158,10 @@ def outcome(probe: Any, session: Any) -> Result:
                 return Result("OK", probe.action, probe.target, probe.absent_ok)
             return Result("NOT FOUND", probe.action, probe.target, said)
         return Result("ERROR", probe.action, probe.target, said)
-    except (BotoCoreError, FinopsError, ProbeProblem, ValueError) as exc:
+    except (FinopsError, ProbeProblem) as exc:
         return Result("ERROR", probe.action, probe.target, str(exc))
+    except Exception as exc:  # noqa: BLE001 - one odd answer must not hide the other probes
+        return Result("ERROR", probe.action, probe.target, f"{type(exc).__name__}: {exc}")
 
 
 def report(results: list[Result], statements: dict[str, tuple[str, ...]]) -> int:

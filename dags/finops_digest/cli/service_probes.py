@@ -8,7 +8,7 @@ from datetime import timedelta
 from botocore.exceptions import ClientError
 
 from finops_digest.aws.cost_explorer import build_request
-from finops_digest.budgets.forecast import forecast_request
+from finops_digest.budgets.forecast import forecast_request, month_end
 from finops_digest.cli.probe import Probe, Session
 from finops_digest.config import FinopsConfig
 
@@ -51,16 +51,18 @@ def cost_and_usage(s: Session) -> str:
         None, s.day, s.day + timedelta(days=1), c.cost_metric, c.excluded_record_types, group_by=()
     )
     answer = s.client("ce").get_cost_and_usage(**request)
-    total = answer["ResultsByTime"][0]["Total"][c.cost_metric]
-    return f"{s.day}: {float(total['Amount']):,.2f} {total['Unit']} ({c.cost_metric})"
+    for result in answer.get("ResultsByTime", []):
+        total = result.get("Total", {}).get(c.cost_metric, {})
+        return f"{s.day}: {float(total.get('Amount', 0)):,.2f} {total.get('Unit', '')} ({c.cost_metric})"
+    return f"{s.day}: no costs"
 
 
 def cost_forecast(s: Session) -> str:
-    """The DAG's forecast request, for the caller's account and the next day."""
+    """The DAG's forecast request for the caller's account over the rest of the month, as the
+    run of the latest billing day asks (``remaining_period`` of yesterday)."""
     c = s.config
-    request = forecast_request(
-        [s.account], s.today, s.today + timedelta(days=1), c.cost_metric, c.excluded_record_types
-    )
+    end = month_end(s.today) + timedelta(days=1)
+    request = forecast_request([s.account], s.today, end, c.cost_metric, c.excluded_record_types)
     try:
         answer = s.client("ce").get_cost_forecast(**request)
     except ClientError as exc:
