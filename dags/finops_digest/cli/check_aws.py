@@ -19,7 +19,9 @@ from typing import Any
 from finops_digest.cli.config_source import ENV_NAME, read_config
 from finops_digest.cli.exits import OK, PROBLEMS
 from finops_digest.cli.policy_statements import TEMPLATE, granted_by, read_statements
+from finops_digest.cli.probe import Probe, ProbeProblem, Session, Skip
 from finops_digest.config import ConfigError, parse_config
+from finops_digest.errors import FinopsError
 
 # Error codes by which AWS says "not allowed" (S3's HEAD answers carry only the status).
 DENIED = {
@@ -41,6 +43,10 @@ NOT_FOUND = {
     "ResourceNotFoundException",
     "AWSOrganizationsNotInUseException",
 }
+# How S3 says a denial was KMS's (SSE-KMS): the key's permission is the missing one.
+KMS_MARKERS = ("kms:", "kms key", "customer master key")
+# An error message is shown on its line, one line, at most this long.
+MESSAGE_CHARS = 200
 # Statuses that make the check fail (exit 1); SKIPPED lines only inform.
 PROBLEM_STATUSES = ("MISSING", "NOT FOUND", "ERROR")
 
@@ -100,14 +106,15 @@ def run(args: argparse.Namespace) -> int:
 
     from finops_digest.aws.clients import aws_client
     from finops_digest.cli import archive_probes, catalog_probes, service_probes
-    from finops_digest.cli.probe import Session
 
     try:
         identity = aws_client("sts").get_caller_identity()
     except (BotoCoreError, ClientError) as exc:
-        print(f"ERROR     cannot reach AWS through aws_default: {exc}")
+        print(f"ERROR     sts:GetCallerIdentity (needs no permission), so nothing probed: {exc}")
         return PROBLEMS
-    today = datetime.now(UTC).date()  # a probe of today's access, not a billing day
+    # A check of today's access, not a billing day's run: the clock is the right date here. Two
+    # days back is a finished day in every time zone.
+    today = datetime.now(UTC).date()
     session = Session(config, aws_client, identity["Account"], today, today - timedelta(days=2))
     print(f"check-aws: {where}, as {identity['Arn']}, statements of {args.policy.name}")
     probes = [
@@ -133,12 +140,9 @@ def _quiet_airflow() -> None:
         os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 
 
-def outcome(probe: Any, session: Any) -> Result:
+def outcome(probe: Probe, session: Session) -> Result:
     """Run one probe and classify its answer."""
     from botocore.exceptions import ClientError
-
-    from finops_digest.cli.probe import ProbeProblem, Skip
-    from finops_digest.errors import FinopsError
 
     if probe.call is None:
         return Result("SKIPPED", probe.action, probe.target, probe.skip)
@@ -148,10 +152,11 @@ def outcome(probe: Any, session: Any) -> Result:
         return Result("SKIPPED", probe.action, probe.target, str(why))
     except ClientError as exc:
         error = exc.response.get("Error", {})
-        code, message = str(error.get("Code", "")), str(error.get("Message", ""))
-        said = f"{exc.operation_name}: {code}" + (f" ({message})" if message else "")
+        code, message = str(error.get("Code", "")), " ".join(str(error.get("Message", "")).split())
+        shown = message if len(message) <= MESSAGE_CHARS else message[: MESSAGE_CHARS - 3] + "..."
+        said = f"{exc.operation_name}: {code}" + (f" ({shown})" if shown else "")
         if code in DENIED:
-            kms = probe.kms_action and "kms" in message.lower()
+            kms = probe.kms_action and any(m in message.lower() for m in KMS_MARKERS)
             return Result("MISSING", probe.kms_action if kms else probe.action, probe.target, said)
         if code in NOT_FOUND or (code == "InvalidRequestException" and "not found" in message):
             if probe.absent_ok:
@@ -174,7 +179,7 @@ def report(results: list[Result], statements: dict[str, tuple[str, ...]]) -> int
     problems = sum(counts[s] for s in PROBLEM_STATUSES)
     if not problems:
         print(
-            f"check-aws: all {counts['OK']} probed permissions granted; "
+            f"check-aws: all {counts['OK']} probes OK; "
             f"{counts['SKIPPED']} not probed (reasons above)"
         )
         return OK
