@@ -11,7 +11,7 @@ from finops_digest.cli.probe import Probe, Session, Skip
 from finops_digest.config import FinopsConfig
 from finops_digest.store import archive, layout
 
-PROBE_KEY = "state/check-aws/probe"
+PROBE_KEY = layout.CHECK_AWS_PROBE_KEY
 _KMS = (
     "not called directly: S3 and Athena use the archive key for you (SSE-KMS); "
     "a KMS denial shows up in their probes"

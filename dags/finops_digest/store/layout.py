@@ -19,6 +19,8 @@ LOCK_PREFIX = "state/locks"
 SENT_PREFIX = "state/sent"
 BUDGET_ALERTS_PREFIX = "state/budget-alerts"
 FAILURE_NOTICES_PREFIX = "state/failure-notices"
+# check-aws proves it may write by starting and aborting a multipart upload here (no object).
+CHECK_AWS_PROBE_KEY = "state/check-aws/probe"
 
 # Objects archived beside each day's CSV under ou-breakdowns/year=/month=/day=/.
 CSV_NAME = "ou_breakdown.csv"
