@@ -91,6 +91,7 @@ def _mwaa_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]
 def test_bundle_holds_the_dag_the_package_with_include_and_mwaa_requirements(bundle):
     assert sorted(p.name for p in (bundle / "dags").iterdir()) == [
         ".airflowignore",
+        "constraints-3.3.1-py3.12.txt",  # what requirements.txt's --constraint line opens
         "finops_daily_digest.py",
         "finops_digest",
         "finops_prefetch_costs.py",
