@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from scripts.mwaa_bundle import EXPECTED_CONSTRAINT, build, requirements_for
 from scripts.mwaa_reference import (
@@ -68,3 +69,12 @@ def test_a_build_for_another_image_follows_its_constraints(tmp_path):
 def test_a_requirements_file_mwaa_would_reject_fails_the_build(text, complaint):
     with pytest.raises(SystemExit, match=complaint):
         requirements_for(text)
+
+
+def test_docker_compose_resolves_the_constraint_line_as_mwaa_does():
+    """docker-compose.yaml installs the same requirements.txt at container start: the constraints
+    file must sit where its first line says, as on MWAA."""
+    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
+    [named] = referenced_files(REQUIREMENTS.splitlines()[0])
+    mounts = compose["x-airflow-common"]["volumes"]
+    assert f"./mwaa/{named.name}:{named}:ro" in mounts
