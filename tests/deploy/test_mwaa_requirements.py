@@ -37,6 +37,17 @@ def test_requirements_start_with_the_bundled_constraints_and_pin_their_versions(
             assert specifier == f"=={pins[name]}", name
 
 
+def test_dev_pins_never_contradict_the_constraints_the_dev_venv_installs_under():
+    """make installs requirements-dev.txt with --constraint mwaa/constraints-3.3.1-py3.12.txt."""
+    pins = read_pins(constraints_file("3.3.1"))
+    dev = read_requirements((REPO / "requirements-dev.txt").read_text())
+    assert "--constraint $(DEV_CONSTRAINTS)" in (REPO / "Makefile").read_text()
+    for requirement in dev:
+        name = normalize(requirement.name)
+        if name in pins:
+            assert str(requirement.specifier) == f"=={pins[name]}", requirement
+
+
 def test_the_bundle_ships_the_constraints_file_its_first_line_names(tmp_path):
     bundle = build(tmp_path / "mwaa")
     first = (bundle / "requirements.txt").read_text().splitlines()[0]
