@@ -1,17 +1,45 @@
 # Two entry points from README: `make demo` and `make test`. Each creates what it needs.
-PYTHON ?= python3
+# Python 3.12, as on MWAA (its images run 3.12.13): pyenv's 3.12.1 when present, else a python3.12
+# on PATH (pyenv's shim refuses a bare python3.12), else python3 with a warning.
+ifeq ($(origin PYTHON),undefined)
+  PYENV_312 := $(shell pyenv prefix 3.12.1 2>/dev/null)
+  PATH_312 := $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null)
+  ifneq ($(and $(PYENV_312),$(wildcard $(PYENV_312)/bin/python3.12)),)
+    PYTHON := $(PYENV_312)/bin/python3.12
+  else ifneq ($(PATH_312),)
+    PYTHON := $(PATH_312)
+  else
+    PYTHON := python3
+    $(warning WARNING: pyenv's Python 3.12.1 not found, using python3. MWAA runs Python 3.12: .venv then misses MWAA's constraints (numpy 2.5.1 needs 3.12). Fix: pyenv install 3.12.1, or PYTHON=/path/to/python3.12)
+  endif
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 DATE ?= 2025-09-14
+# The MWAA image the bundle targets (requirements.txt's first line) and the one mwaa-check checks.
+MWAA_TARGET := 3.3.1
+MWAA_VERSION ?= $(MWAA_TARGET)
+# The dev venv installs under the target image's constraints, so local runs use MWAA's versions.
+DEV_CONSTRAINTS := mwaa/constraints-$(MWAA_TARGET)-py3.12.txt
 
-.PHONY: demo test lint format bench bench-anomaly clean mwaa-bundle airflow checkov bench-catalog
+.PHONY: demo test lint format bench bench-anomaly clean mwaa-bundle mwaa-check airflow checkov bench-catalog
 # checkov pins boto3/botocore below what Airflow needs, so it lives in a venv of its own.
 CHECKOV_VENV := .venv-checkov
 
-$(VENV)/.installed: requirements-dev.txt
+# A .venv on another Python than $(PYTHON) (an older 3.11 one) is rebuilt. The constraints apply on
+# Python 3.12 only: on 3.11 some of their pins (numpy 2.5.1) have no wheels.
+$(VENV)/.installed: requirements-dev.txt $(DEV_CONSTRAINTS)
+	@if [ -x $(PY) ] && [ "$$($(PY) -c 'import sys; print(sys.version_info[:2])')" != "$$($(PYTHON) -c 'import sys; print(sys.version_info[:2])')" ]; then \
+		echo "$(VENV) runs another Python than $(PYTHON): recreating it"; rm -rf $(VENV); fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@if $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))'; then \
+		echo "$(PY) -m pip install -r requirements-dev.txt --constraint $(DEV_CONSTRAINTS)"; \
+		$(PY) -m pip install --quiet -r requirements-dev.txt --constraint $(DEV_CONSTRAINTS); \
+	else \
+		echo "WARNING: $(VENV) is not on Python 3.12: requirements-dev.txt installed WITHOUT $(DEV_CONSTRAINTS)"; \
+		$(PY) -m pip install --quiet -r requirements-dev.txt; \
+	fi
 	touch $@
 
 demo: $(VENV)/.installed
@@ -26,6 +54,7 @@ test: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
+	$(PY) scripts/mwaa_check.py --mwaa-version $(MWAA_VERSION) $(if $(MWAA_PYTHON),--python $(MWAA_PYTHON))
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
@@ -42,9 +71,16 @@ bench: $(VENV)/.installed
 bench-anomaly: $(VENV)/.installed
 	$(PY) benchmarks/anomaly_benchmark.py $(if $(DATA),--data $(DATA))
 
-# dist/mwaa/: dags/, plugins.zip (with include/), requirements.txt for the MWAA source bucket.
+# dist/mwaa/: dags/ (with the library, include/ and the constraints file), requirements.txt.
 mwaa-bundle: $(VENV)/.installed
-	$(PY) scripts/mwaa_bundle.py --out dist/mwaa
+	$(PY) scripts/mwaa_bundle.py --out dist/mwaa $(if $(filter-out $(MWAA_TARGET),$(MWAA_VERSION)),--mwaa-version $(MWAA_VERSION))
+
+# The bundle installed as MWAA's image installs it (Python 3.12, the image's packages and
+# constraints, then requirements.txt), laid out as MWAA lays it out, its DagBag loaded and the whole
+# DAG run for one day against the sandbox. The replica venv is cached in .venv-mwaa-<version>/.
+# MWAA_VERSION=3.2.1 for the older image; MWAA_PYTHON=/path/to/python3.12 to choose the interpreter.
+mwaa-check: $(VENV)/.installed
+	$(PY) scripts/mwaa_check.py --mwaa-version $(MWAA_VERSION) $(if $(MWAA_PYTHON),--python $(MWAA_PYTHON))
 
 # The Airflow UI on http://localhost:8080 (admin/admin) against the sandbox; Ctrl-C stops it.
 airflow: $(VENV)/.installed
@@ -58,4 +94,4 @@ bench-catalog: $(VENV)/.installed
 	$(PY) benchmarks/catalog_strategies.py
 
 clean:
-	rm -rf .airflow demo-output .pytest_cache
+	rm -rf .airflow demo-output .pytest_cache .mwaa-check

@@ -24,8 +24,12 @@ import json, sys
 from pathlib import Path
 from datetime import date
 repo = Path(sys.argv[1])
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag()  # AIRFLOW__CORE__DAGS_FOLDER
+from airflow.configuration import conf
+from airflow.dag_processing.dagbag import BundleDagBag
+# As MWAA's dag processor and workers load the DAGs folder (the "dags-folder" bundle): the bundle's
+# path goes on sys.path, which is how the tasks import finops_digest.
+dags = Path(conf.get("core", "dags_folder"))
+bag = BundleDagBag(dag_folder=dags, bundle_path=dags, bundle_name="dags-folder")
 import finops_digest
 from finops_digest import resources
 from finops_digest.report.emails import _environment, render
@@ -87,6 +91,7 @@ def _mwaa_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]
 def test_bundle_holds_the_dag_the_package_with_include_and_mwaa_requirements(bundle):
     assert sorted(p.name for p in (bundle / "dags").iterdir()) == [
         ".airflowignore",
+        "constraints-3.3.1-py3.12.txt",  # what requirements.txt's --constraint line opens
         "finops_daily_digest.py",
         "finops_digest",
         "finops_prefetch_costs.py",
