@@ -6,8 +6,9 @@
 Without ``--data`` it generates the labelled data set of ``benchmarks/anomaly_data.py`` (fixed
 seed); with it, it reads ``series_id,date,cost,is_anomaly`` rows (missing days are cost 0).
 
-Every detector walks forward over each series: day ``t`` is judged from days ``t - HISTORY_DAYS``
-to ``t`` only, for every ``t >= HISTORY_DAYS`` (earlier days are history, never judged). Compared:
+Every detector walks forward over each series: day ``t`` is judged from the days before it only
+(at most ``HISTORY_DAYS``, as many as the series has), for every ``t >= MIN_HISTORY_DAYS`` (earlier
+days are history, never judged). Compared:
 
 * ours: ``finops_digest.detection.detector.detect`` with default ``Thresholds``;
 * day-over-day: cost rose > 50 % and >= ``min_impact`` dollars on the day before;
@@ -47,7 +48,12 @@ for path in (ROOT, ROOT / "dags"):
         sys.path.insert(0, str(path))
 
 from benchmarks.anomaly_data import LabelledSeries, days, generate, read_csv, write_csv  # noqa: E402
-from finops_digest.detection.detector import HISTORY_DAYS, Thresholds, detect  # noqa: E402
+from finops_digest.detection.detector import (  # noqa: E402
+    HISTORY_DAYS,
+    MIN_HISTORY_DAYS,
+    Thresholds,
+    detect,
+)
 
 DEFAULT_SEED = 20250914
 GRACE_DAYS = 2
@@ -95,8 +101,9 @@ def run_ours(
 ) -> Alerts:
     """Our detector, one call per day over every series, as the DAG calls it."""
     alerts: Alerts = set()
-    for t in range(HISTORY_DAYS, len(calendar)):
-        window = {(str(i),): s.costs[t - HISTORY_DAYS : t + 1] for i, s in enumerate(data)}
+    for t in range(MIN_HISTORY_DAYS, len(calendar)):
+        first = max(0, t - HISTORY_DAYS)
+        window = {(str(i),): s.costs[first : t + 1] for i, s in enumerate(data)}
         for finding in detect(window, calendar[t], thresholds):
             alerts.add((int(finding.series[0]), t))
     return alerts
@@ -125,7 +132,7 @@ def run_rule(
     return {
         (i, t)
         for i, s in enumerate(data)
-        for t in range(HISTORY_DAYS, n_days)
+        for t in range(MIN_HISTORY_DAYS, n_days)
         if rule(s.costs, t, min_impact)
     }
 
@@ -135,7 +142,7 @@ def events_of(data: Sequence[LabelledSeries]) -> list[_Event]:
     events = []
     for i, s in enumerate(data):
         kinds = {day: e.kind for e in s.events for day in e.label_days}
-        t = HISTORY_DAYS
+        t = MIN_HISTORY_DAYS
         while t < len(s.labels):
             if not s.labels[t]:
                 t += 1
@@ -192,7 +199,7 @@ def evaluate(
     """Run ours and both baselines on ``data``; the scores, ours first."""
     events = events_of(data)
     n_days = len(calendar)
-    series_days = len(data) * max(0, n_days - HISTORY_DAYS)
+    series_days = len(data) * max(0, n_days - MIN_HISTORY_DAYS)
     min_impact = float(thresholds.min_impact)
     runs: list[tuple[str, Callable[[], Alerts]]] = [
         ("ours", lambda: run_ours(data, calendar, thresholds)),
