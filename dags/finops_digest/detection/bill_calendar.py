@@ -7,9 +7,10 @@ days. Each occurrence is measured as its excess over its ``History.baseline`` (t
 share of the level of the days around it):
 
 * monthly: the same day of the month in each of the last ``MONTHS`` months the history covers
-  (and, on a month's last day, each month's last day); the usual charge is the median excess, so a
+  (and, on a month's last day, each month's last day and the days this month lacks: a charge on
+  the 30th falls on 28 February); the usual charge is the median excess, so a
   charge that stopped or only started last month is not usual yet, and it counts only when it
-  clearly exceeds the baseline (half of every alerting minimum: noise is no charge);
+  clearly exceeds the baseline (half the relative and noise minimums: noise is no charge);
 * every N days (2 to ``LONGEST_PERIOD``): the days N, 2N and 3N back (two of them while the history
   is shorter) all clearly exceeded their baseline (half of every alerting minimum) while the day
   midway between each and the next stayed under half of that excess, so neither chance spikes nor a stretch that is
@@ -79,13 +80,17 @@ def _monthly(
     history: History, day: date, index: int, min_impact: float, min_pct: float, min_sigmas: float
 ) -> list[Recurring]:
     last = calendar.monthrange(day.year, day.month)[1]
+    # On a month's last day: charges on each month's last day, and on the days this month lacks.
+    keys: list[int | None] = [day.day]
+    if day.day == last:
+        keys += [None, *range(last + 1, 32)]
     found = []
-    for month_end in (False, True) if day.day == last else (False,):
+    for key in keys:
         occurrences = []
         for back in range(1, MONTHS + 1):
             year, month = divmod(day.year * 12 + day.month - 1 - back, 12)
             length = calendar.monthrange(year, month + 1)[1]
-            then = date(year, month + 1, length if month_end else min(day.day, length))
+            then = date(year, month + 1, length if key is None else min(key, length))
             i = index - (day - then).days
             if i >= 0:
                 occurrences.append(i)
@@ -96,14 +101,15 @@ def _monthly(
             max(0.0, history.history[i] - b) for i, b in zip(occurrences, baselines, strict=True)
         ]
         extra = median(excess)
-        if not _material(extra, median(baselines), history.sigma, min_impact, min_pct, min_sigmas):
+        # However small in dollars: a charge that always comes is no anomaly, nor part of one.
+        if not _material(extra, median(baselines), history.sigma, 0.0, min_pct, min_sigmas):
             continue
         sigma = _spread(excess, extra) if len(excess) > 1 else ONE_CHARGE_SIGMA
-        when, plural = (
-            ("the last day of the month", "month-ends")
-            if month_end
-            else (f"the {ordinal(day.day)}", f"{ordinal(day.day)}s")
-        )
+        if key == day.day:
+            when, plural = f"the {ordinal(day.day)}", f"{ordinal(day.day)}s"
+        else:
+            when = "the last day of the month"
+            plural = "month-ends" if key is None else f"{ordinal(key)}s"
         past = tuple(history.history[i] for i in occurrences)
         found.append(Recurring(extra, sigma, when, plural, past))
     return found

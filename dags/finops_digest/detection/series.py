@@ -24,6 +24,7 @@ YOUNG_DAYS = 14  # a service active for fewer days has no reliable weekly profil
 RAMP_MAX_JUMP = 0.4  # share of a ramp's rise its largest day-to-day jump stays under
 RAMP_MARGIN = 0.5  # noise deviations by which each 3-day median of a ramp rises, at least
 RAMP_STILL = 0.1  # share of a ramp's whole rise by which each 3-day median rises, at least
+RAMP_RECENT = 0.4  # share of a ramp's whole rise made since the 3-day median of six days ago
 QUIET = 0.05  # profile weight under which a weekday is too quiet to deseasonalise
 BATCH_GAP = 4.0  # batch days cost at least this many times more than the days between (medians)
 BATCH_SPLIT = 2.5  # ... and the cheapest batch this many times more than the dearest quiet day
@@ -131,8 +132,9 @@ class History:
 
         A ramp is a rise over the last two weeks that never paused (the 3-day medians of the last
         nine days and the judged day each rise by ``RAMP_MARGIN`` noise deviations and by
-        ``RAMP_STILL`` of the whole rise, so a rise that has levelled off is no ramp any more) and
-        that no single day explains: its largest day-to-day jump is under ``RAMP_MAX_JUMP`` of the
+        ``RAMP_STILL`` of the whole rise), that is still going on (``RAMP_RECENT`` of it in the
+        last six days: a level that ramped up and stays is no ramp any more) and that no single
+        day explains: its largest day-to-day jump is under ``RAMP_MAX_JUMP`` of the
         whole rise, which a step cannot manage. The fast level follows a ramp, so only this
         catches it.
         """
@@ -148,6 +150,8 @@ class History:
         margin = max(RAMP_MARGIN * self.sigma, RAMP_STILL * rise)
         if any(math.log(b / a) < margin for a, b in zip(points, points[1:], strict=False)):
             return None
+        if math.log(points[-1] / points[1]) < RAMP_RECENT * rise:
+            return None  # it has levelled off: what is left is the fast level catching up
         days = [d for d in self.deseasonalised[n - LONG_DAYS :] if d] + [points[-1]]
         jump = max(math.log(b / a) for a, b in zip(days, days[1:], strict=False))
         return self.profile[0] * before if rise > 0 and jump < RAMP_MAX_JUMP * rise else None
@@ -202,7 +206,8 @@ class History:
     def _monthly(self, cut: float, high: float) -> bool:
         """Whether the recent days from ``cut`` up are monthly charges rather than batches: each
         has a day above ``high`` (the middle of the gap under ``cut``) on the same day of the month
-        (or on the last day, for a last day) a month before or after it, in the whole history."""
+        a month before and a month after it, as far as the whole history covers them (for a
+        month's last day, on any day from its date to that month's end)."""
         if self.day is None:
             return False
         n, offset = len(self.history), len(self.history) - len(self.values)
@@ -210,15 +215,21 @@ class History:
             if v < cut:
                 continue
             then = self.day - timedelta(days=len(self.values) - i)
+            # A month's last day also holds the charges of the days the month lacks.
             last = calendar.monthrange(then.year, then.month)[1] == then.day
+            wanted = range(then.day, 32) if last else (then.day,)
+            seen = 0
             for step in (-1, 1):
                 year, month = divmod(then.year * 12 + then.month - 1 + step, 12)
                 length = calendar.monthrange(year, month + 1)[1]
-                other = date(year, month + 1, length if last else min(then.day, length))
-                j = offset + i + (other - then).days
-                if 0 <= j < n and self.history[j] > high:
-                    break
-            else:
+                others = [
+                    offset + i + (date(year, month + 1, min(d, length)) - then).days for d in wanted
+                ]
+                others = [j for j in others if 0 <= j < n]
+                if others and not any(self.history[j] > high for j in others):
+                    return False  # a month without it: no monthly charge
+                seen += bool(others)
+            if not seen:
                 return False
         return True
 
