@@ -19,7 +19,8 @@ About half the series also carry the calendar of a real AWS bill, none of it lab
 
 Labels (``is_anomaly``), with ``min_impact``/``min_pct`` the detector's minimums:
 
-* spike: each of its days; step: its first day only; new service: its first day only;
+* spike: each of its days; step: its first day only; new service: its first day of real cost
+  (at least ``0.5 * min_impact``, within its first week) only;
 * ramp (accelerating or linear, then fixed or there to stay): each day from the one on which its
   cumulative excess reaches ``min_impact`` until the rise ends;
 * charge: a monthly charge two to four times its usual size, on that day;
@@ -63,7 +64,9 @@ class LabelledSeries:
     """One series' daily costs (index 0 is the first day) with its labels and injected events.
 
     ``features`` names the calendar shapes it carries ("monthly", "every_n_days", "holiday",
-    "gap", "allowance"); empty for a series without (and for data read from CSV).
+    "gap", "allowance"); empty for a series without (and for data read from CSV). The series
+    covers days ``first`` to ``end`` (exclusive; None: to the data set's end): read from CSV, the
+    days before its first row and after its last are not part of it.
     """
 
     series_id: str
@@ -71,6 +74,8 @@ class LabelledSeries:
     labels: list[int]
     events: list[Event]
     features: tuple[str, ...] = ()
+    first: int = 0
+    end: int | None = None
 
 
 def generate(
@@ -276,13 +281,19 @@ def _intermittent(rng: random.Random, shape: _Shape, costs: list[float]) -> list
 
 
 def _label_new(shape: _Shape, costs: list[float], min_impact: float) -> Event:
+    """A new service's label: its first day of real cost (a weekly batch service may start on
+    a quiet day), within its first week; the costs are tripled if that day would be ambiguous."""
     event = Event("new", shape.start)
-    first = costs[shape.start]
-    if 0.5 * min_impact < first < 1.5 * min_impact:  # keep the label unambiguous
+    week = range(shape.start, min(shape.start + 7, N_DAYS))
+    for _ in range(3):
+        first = next((t for t in week if costs[t] >= 0.5 * min_impact), None)
+        if first is None or costs[first] >= 1.5 * min_impact:
+            break
         costs[:] = [3 * c for c in costs]
-        first *= 3
-    if first >= 1.5 * min_impact:
-        event.label_days = [shape.start]
+    else:
+        first = None
+    if first is not None and costs[first] >= 1.5 * min_impact:
+        event.label_days = [first]
     return event
 
 
@@ -415,7 +426,9 @@ def write_csv(path: Path, data: Iterable[LabelledSeries], start: date = START) -
 
 
 def read_csv(path: Path) -> tuple[list[date], list[LabelledSeries]]:
-    """Read a labelled data set; days a series lacks are cost 0, label 0 (Cost Explorer's way).
+    """Read a labelled data set; days a series lacks between its first and last rows are cost 0,
+    label 0 (Cost Explorer's way). Series may start and end on different days: each covers its
+    own first to last row (``first``, ``end``) of the data set's calendar.
 
     Events are not in the file: the benchmark derives them from runs of labelled days.
     """
@@ -444,5 +457,7 @@ def read_csv(path: Path) -> tuple[list[date], list[LabelledSeries]]:
     data = []
     for sid, by_day in rows.items():
         values = [by_day.get(d, (0.0, 0)) for d in calendar]
-        data.append(LabelledSeries(sid, [v[0] for v in values], [v[1] for v in values], []))
+        span = ((min(by_day) - first).days, (max(by_day) - first).days + 1)
+        costs, labels = [v[0] for v in values], [v[1] for v in values]
+        data.append(LabelledSeries(sid, costs, labels, [], first=span[0], end=span[1]))
     return calendar, data

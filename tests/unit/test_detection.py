@@ -239,11 +239,13 @@ def test_root_cause_puts_the_driving_account_first_and_shares_sum_to_one():
 
 def test_benchmark_smoke_ours_beats_both_baselines(tmp_path):
     data = generate(n_series=60, seed=11)
-    ours, day_over_day, three_sigma = evaluate(data, days(), Thresholds())
+    ours, ours_raw, day_over_day, _, three_sigma, _ = evaluate(data, days(), Thresholds())
+    assert ours.name == "ours, pages" and ours_raw.name == "ours, raw daily alerts"
     assert ours.tp + ours.fn > 10
     assert ours.f1 > day_over_day.f1
     assert ours.f1 > three_sigma.f1
     assert ours.precision >= 0.8
+    assert ours.fp <= ours_raw.fp and ours.sent <= ours_raw.sent
 
     path = tmp_path / "labelled.csv"
     write_csv(path, data[:5])
