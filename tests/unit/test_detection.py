@@ -9,6 +9,7 @@ from benchmarks.anomaly_benchmark import evaluate
 from benchmarks.anomaly_data import days, generate, read_csv, write_csv
 from finops_digest.detection.detector import (
     HISTORY_DAYS,
+    MIN_HISTORY_DAYS,
     DetectionError,
     Finding,
     Thresholds,
@@ -109,7 +110,8 @@ def test_step_alerts_on_its_first_day_and_stops_by_its_third():
 
     def judged(offset: int) -> list[Finding]:
         end = step_at + offset
-        return detect({KEY: long[end - HISTORY_DAYS : end + 1]}, first + timedelta(days=offset))
+        window = long[max(0, end - HISTORY_DAYS) : end + 1]
+        return detect({KEY: window}, first + timedelta(days=offset))
 
     assert only(judged(0)).kind == "spike"  # the first day cannot tell a step from a spike
     second = judged(1)
@@ -140,8 +142,9 @@ def test_runaway_ramp_is_caught_within_a_few_days():
     ]
     first_day = DAY + timedelta(days=44 - 79)
     alerts = {}
-    for end in range(HISTORY_DAYS, 80):
-        for finding in detect({KEY: values[end - HISTORY_DAYS : end + 1]}, first_day):
+    for end in range(MIN_HISTORY_DAYS, 80):
+        window = values[max(0, end - HISTORY_DAYS) : end + 1]
+        for finding in detect({KEY: window}, first_day):
             alerts[end] = finding.kind
     assert alerts, "the ramp was never caught"
     assert min(alerts) - start <= 12
@@ -184,11 +187,19 @@ def test_findings_come_largest_impact_first_and_accept_decimals():
     assert [f.series for f in findings] == [("B", "EC2"), ("A", "S3")]
 
 
-def test_wrong_length_names_the_series_and_the_expected_length():
+def test_too_long_a_series_names_the_series_and_the_expected_length():
     with pytest.raises(
-        DetectionError, match=rf"'Marketing'.*has 10 daily costs: expected {LENGTH}"
+        DetectionError, match=rf"'Marketing'.*has {LENGTH + 1} daily costs: expected 1 to {LENGTH}"
     ):
-        detect({KEY: [1.0] * 10}, DAY)
+        detect({KEY: [1.0] * (LENGTH + 1)}, DAY)
+
+
+def test_a_short_history_is_judged_from_five_weeks_on():
+    values = costs(1000, length=MIN_HISTORY_DAYS + 1)
+    values[-1] = 2500.0
+    assert only(detect({KEY: values}, DAY)).kind == "spike"
+    assert detect({KEY: values[1:]}, DAY) == []  # too little history to judge: no alert
+    assert detect({KEY: [0.0] * 9 + [5000.0]}, DAY) == []
 
 
 def test_thresholds_come_from_a_plain_mapping():
@@ -228,11 +239,13 @@ def test_root_cause_puts_the_driving_account_first_and_shares_sum_to_one():
 
 def test_benchmark_smoke_ours_beats_both_baselines(tmp_path):
     data = generate(n_series=60, seed=11)
-    ours, day_over_day, three_sigma = evaluate(data, days(), Thresholds())
+    ours, ours_raw, day_over_day, _, three_sigma, _ = evaluate(data, days(), Thresholds())
+    assert ours.name == "ours, pages" and ours_raw.name == "ours, raw daily alerts"
     assert ours.tp + ours.fn > 10
     assert ours.f1 > day_over_day.f1
     assert ours.f1 > three_sigma.f1
     assert ours.precision >= 0.8
+    assert ours.fp <= ours_raw.fp and ours.sent <= ours_raw.sent
 
     path = tmp_path / "labelled.csv"
     write_csv(path, data[:5])

@@ -1,7 +1,7 @@
 """Cost anomalies of one day per series, judged against the series' own recent history.
 
 The expected cost of the judged day is the series' recent level times its weekly profile
-(``history.History``):
+(``series.History``, from the last five weeks), plus what the bill's calendar puts on that day:
 
 * the weekly profile is, per weekday, the median over the last five weeks of that weekday's cost
   divided by its week's median (so growth and old level shifts do not bend it), shrunk towards flat
@@ -9,15 +9,22 @@ The expected cost of the judged day is the series' recent level times its weekly
 * the level is the larger of the median deseasonalised cost of the last 14 days and of the last
   3 days, so a permanent move up stops alerting on its third day and a move down never hides one;
 * the noise is a robust (MAD) spread on the log scale, the larger of each day against its weekday
-  in the other weeks and of each day against the days around it.
+  in the other weeks and of each day against the days around it;
+* a recurring charge on the day (``bill_calendar``): the same day of the month, or a batch every N
+  days, with the usual size of its earlier occurrences in the ``HISTORY_DAYS`` before;
+* the level before a quieter stretch that just ended (a holiday week), and yesterday's expected
+  cost when yesterday was a data gap whose cost may arrive today.
 
 A day alerts when its cost exceeds the expected cost by every minimum at once: ``min_impact``
-dollars, ``min_pct`` of the expected cost and ``min_sigmas`` noise deviations. Only increases alert.
+dollars, ``min_pct`` of the expected cost and ``min_sigmas`` noise deviations (of the daily level
+and of the recurring charge together). Only increases alert, and nothing alerts before a series has
+``MIN_HISTORY_DAYS`` of history.
 A runaway ramp, which the fast level follows, alerts against the level of one to two weeks earlier
 when the rise never paused and no single day's jump explains it. Young services (under two weeks)
 and intermittent batch services also have to beat their largest day so far by the dollar and
 percentage minimums; a service without any history alerts as new from ``min_impact``.
-The detector is pure Python: no clock, no Airflow, no numpy.
+Each finding says why in one sentence (``reasons``). The detector is pure Python: no clock,
+no Airflow, no numpy.
 """
 
 from __future__ import annotations
@@ -25,14 +32,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from finops_digest.detection.series import History
+from finops_digest.detection import reasons
+from finops_digest.detection.bill_calendar import Recurring, recurring_charge
+from finops_digest.detection.series import BASE_DAYS, WEEK, History
 from finops_digest.errors import FinopsError
 
-HISTORY_DAYS = 35  # five weeks: five same-weekday values for the weekly profile
+# Three monthly cycles: the same day three months back is at most 92 days before. The DAG reads
+# this much history (archive, else Cost Explorer); everything else derives from it.
+HISTORY_DAYS = 95
+MIN_HISTORY_DAYS = BASE_DAYS  # five weeks before a day, at least, before it can alert
 CENT = Decimal("0.01")
 
 
@@ -90,47 +102,60 @@ class Finding:
     impact: Decimal
     impact_pct: float | None  # None when nothing was expected (a new service)
     severity: str  # "low" | "medium" | "high"
+    reason: str  # why it is unusual, in one sentence of the costs it was judged against
 
 
 def detect(
     series: Mapping[tuple[str, ...], Sequence[Decimal | float]],
     day: date,
     thresholds: Thresholds = Thresholds(),  # noqa: B008 - frozen, so a shared default is safe
+    currency: str = "USD",
 ) -> list[Finding]:
     """Findings for ``day``, largest dollar impact first.
 
-    Each series holds ``HISTORY_DAYS + 1`` daily costs, oldest first, ending with ``day``; missing
-    days are 0, and a series that is all zeros before ``day`` is a new service.
+    Each series holds up to ``HISTORY_DAYS + 1`` daily costs, oldest first, ending with ``day``;
+    missing days are 0, and a series that is all zeros before ``day`` is a new service. A series
+    with fewer than ``MIN_HISTORY_DAYS`` days before ``day`` is not judged yet. ``currency``
+    writes the money in each finding's reason.
     """
     findings = []
     for key, values in series.items():
-        if len(values) != HISTORY_DAYS + 1:
+        if not 0 < len(values) <= HISTORY_DAYS + 1:
             raise DetectionError(
-                f"series {key!r} has {len(values)} daily costs: expected {HISTORY_DAYS + 1} "
-                f"(HISTORY_DAYS={HISTORY_DAYS} days before {day} and {day} itself)"
+                f"series {key!r} has {len(values)} daily costs: expected 1 to {HISTORY_DAYS + 1} "
+                f"(up to HISTORY_DAYS={HISTORY_DAYS} days before {day} and {day} itself)"
             )
-        verdict = _judge([float(v) for v in values], thresholds)
+        if len(values) <= MIN_HISTORY_DAYS:
+            continue
+        verdict = _judge([float(v) for v in values], day, thresholds, currency)
         if verdict is not None:
-            kind, expected = verdict
-            findings.append(_finding(tuple(key), day, kind, expected, values[-1], thresholds))
+            kind, expected, reason = verdict
+            findings.append(
+                _finding(tuple(key), day, kind, expected, values[-1], thresholds, reason)
+            )
     findings.sort(key=lambda f: (-f.impact, f.series))
     return findings
 
 
 def root_cause(
-    actual: Mapping[str, Decimal], history: Mapping[str, Sequence[Decimal]]
+    actual: Mapping[str, Decimal],
+    history: Mapping[str, Sequence[Decimal]],
+    day: date | None = None,
 ) -> list[tuple[str, Decimal, float]]:
     """The contributors (accounts) that explain an anomaly: ``(contributor, impact, share)``.
 
-    Each contributor's impact is its cost on the day minus its own expected cost; those that rose
-    are returned largest first, with their share of the total rise, until the shares reach 99%
-    (so the shares sum to about 1.0). Empty when no contributor rose.
+    Each contributor's impact is its cost on the day minus its own expected cost (with the bill's
+    calendar of ``day`` when given: an account's usual monthly fee explains nothing); those that
+    rose are returned largest first, with their share of the total rise, until the shares reach
+    99% (so the shares sum to about 1.0). Empty when no contributor rose.
     """
     rises = []
     for name in set(actual) | set(history):
-        past = [max(float(v), 0.0) for v in history.get(name, ())]
+        past = History([max(float(v), 0.0) for v in history.get(name, ())], day)
         today = Decimal(str(actual.get(name, 0)))
-        expected = History(past).expected
+        expected = past.expected
+        if day is not None and past.shape == "regular":
+            expected = _level(past) + _charge_of(past, day, len(past.history), Thresholds())[0]
         impact = today - Decimal(expected).quantize(CENT)
         if impact > 0:
             rises.append((name, impact))
@@ -154,14 +179,14 @@ def _finding(
     expected: float,
     actual_value: Decimal | float,
     thresholds: Thresholds,
+    reason: str,
 ) -> Finding:
     expected_money = Decimal(expected).quantize(CENT)
     actual = Decimal(str(actual_value)).quantize(CENT)
     impact = actual - expected_money
     pct = float(impact / expected_money) if expected_money > 0 else None
-    return Finding(
-        key, day, kind, expected_money, actual, impact, pct, _severity(impact, pct, thresholds)
-    )
+    severity = _severity(impact, pct, thresholds)
+    return Finding(key, day, kind, expected_money, actual, impact, pct, severity, reason)
 
 
 def _severity(impact: Decimal, pct: float | None, thresholds: Thresholds) -> str:
@@ -172,28 +197,114 @@ def _severity(impact: Decimal, pct: float | None, thresholds: Thresholds) -> str
     return ("low", "medium", "high")[min(step, 2)]
 
 
-def _judge(values: list[float], thresholds: Thresholds) -> tuple[str, float] | None:
-    """``(kind, expected)`` when the last value is an anomaly against the ones before it."""
+def _judge(
+    values: list[float], day: date, thresholds: Thresholds, currency: str
+) -> tuple[str, float, str] | None:
+    """``(kind, expected, reason)`` when the last value is an anomaly against the ones before."""
     actual = values[-1]
-    past = History([max(v, 0.0) for v in values[:-1]])
+    past = History([max(v, 0.0) for v in values[:-1]], day)
     min_impact = float(thresholds.min_impact)
 
-    def exceeds(value: float, expected: float, sigmas: float = thresholds.min_sigmas) -> bool:
+    def exceeds(
+        value: float,
+        expected: float,
+        sigma: float = past.sigma,
+        sigmas: float = thresholds.min_sigmas,
+    ) -> bool:
         rise = value - expected
         return (
             rise >= min_impact
             and rise >= thresholds.min_pct * expected
-            and (expected <= 0 or math.log(value / expected) >= sigmas * past.sigma)
+            and (expected <= 0 or math.log(value / expected) >= sigmas * sigma)
         )
 
     if past.shape == "empty":
-        return ("new", 0.0) if actual >= min_impact else None
+        if actual < min_impact:
+            return None
+        return "new", 0.0, reasons.new_service(actual, len(past.values), currency)
     if past.ceiling and not exceeds(actual, past.ceiling, sigmas=0.0):
         return None
     ramp_from = past.ramp_base(actual)
-    if ramp_from is not None and exceeds(actual, ramp_from):
-        return "ramp", ramp_from
-    if not exceeds(actual, past.expected):
+    ramp = ramp_from is not None and exceeds(actual, ramp_from)
+    if not ramp and not exceeds(actual, past.expected):
         return None
+    if past.shape != "regular":
+        what = (
+            f"its largest day in its {len(past.values) - past.start} days so far"
+            if past.shape == "young"
+            else f"its largest batch in the last {len(past.values)} days"
+        )
+        return "spike", past.expected, reasons.above_largest(actual, past.ceiling, what, currency)
+    # Above its daily level: only now ask whether the bill's calendar puts this cost on the day.
+    extra, charge_sigma, charge = _charge_of(past, day, len(past.history), thresholds)
+
+    def with_charge(level: float) -> tuple[float, float]:
+        total = level + extra
+        spread = math.hypot(level * past.sigma, extra * charge_sigma)
+        return total, (spread / total if total > 0 else past.sigma)
+
+    if ramp_from is not None and ramp:
+        expected, sigma = with_charge(max(ramp_from, past.return_level()))
+        if exceeds(actual, expected, sigma):
+            return "ramp", expected, reasons.ramp(actual, ramp_from, currency)
+    level = _level(past)
+    expected, sigma = with_charge(level)
+    if not exceeds(actual, expected, sigma):
+        return None
+    notes = []
+    kind = "spike"
     yesterday = past.yesterday()
-    return ("step" if yesterday and exceeds(*yesterday) else "spike"), past.expected
+    if yesterday is not None:
+        value, usual = yesterday
+        before, before_sigma, _ = _charge_of(
+            past, day - timedelta(days=1), len(past.history) - 1, thresholds
+        )
+        spread = math.hypot(usual * past.sigma, before * before_sigma)
+        total = usual + before
+        if exceeds(value, total, spread / total if total > 0 else past.sigma):
+            kind = "step"
+            notes.append(reasons.yesterday(value, currency))
+    if past.catch_up():
+        notes.append("the day after a day without cost data")
+    return kind, expected, _against_past(past, day, actual, charge, currency, notes)
+
+
+def _level(past: History) -> float:
+    """The judged day's expected daily cost: its level, or the level it is back at after a
+    quieter stretch, plus yesterday's when yesterday was a data gap (regular series)."""
+    return max(past.expected, past.return_level()) + past.catch_up()
+
+
+def _charge_of(
+    past: History, day: date, index: int, thresholds: Thresholds
+) -> tuple[float, float, Recurring | None]:
+    """``(usual charge, its log noise, the charge)`` of ``day``'s calendar; zeros when none."""
+    charge = recurring_charge(
+        past,
+        day,
+        index,
+        float(thresholds.min_impact),
+        thresholds.min_pct,
+        thresholds.min_sigmas,
+    )
+    return (charge.extra, charge.sigma, charge) if charge else (0.0, 0.0, None)
+
+
+def _against_past(
+    past: History,
+    day: date,
+    actual: float,
+    charge: Recurring | None,
+    currency: str,
+    notes: list[str],
+) -> str:
+    """The reason of a spike or step: the day against the same days before it (the earlier
+    occurrences of its recurring charge, else the same weekday in the last three weeks)."""
+    if charge is not None:
+        return reasons.against_past(
+            actual, charge.when, charge.plural, charge.past, currency, notes
+        )
+    n = len(past.history)
+    same_weekday = [past.history[n - lag] for lag in (WEEK, 2 * WEEK, 3 * WEEK) if lag <= n]
+    weekday = day.strftime("%A")
+    return reasons.against_past(actual, weekday, f"{weekday}s", same_weekday, currency, notes)

@@ -24,13 +24,15 @@ def find_anomalies(
     today: Iterable[CostRow],
     history: Iterable[CostRow],
     thresholds: Thresholds,
+    currency: str = "USD",
 ) -> list[dict[str, Any]]:
     """Spikes on ``day`` against the ``HISTORY_DAYS`` before it, largest dollar impact first.
 
     Series: every (OU, Service), every OU's total and the organisation's total. A total is only
     reported when its services' own findings do not already explain most of its rise. Each anomaly
-    is a JSON-ready dict: OU, service, kind, severity, expected, actual, impact ($, %) and the
-    accounts that explain the impact with their share.
+    is a JSON-ready dict: OU, service, kind, severity, expected, actual, impact ($, %), the reason
+    it is unusual (one sentence, money in ``currency``) and the accounts that explain the impact
+    with their share.
     """
     calendar = [*days_before(day, HISTORY_DAYS), day]
     position = {d: i for i, d in enumerate(calendar)}
@@ -53,7 +55,7 @@ def find_anomalies(
     reported: list[Finding] = []
     # Services first, then OU totals, then the organisation: a total is judged against what is
     # already reported inside it, so no rise is alerted twice.
-    for finding in sorted(detect(dict(series), day, thresholds), key=_scope_order):
+    for finding in sorted(detect(dict(series), day, thresholds, currency), key=_scope_order):
         if not _explained(finding, reported):
             reported.append(finding)
     anomalies = []
@@ -62,6 +64,7 @@ def find_anomalies(
         drivers = root_cause(
             {account: costs[-1] for account, costs in accounts.items()},
             {account: costs[:-1] for account, costs in accounts.items()},
+            day,
         )
         anomalies.append(_as_dict(finding, drivers))
     return anomalies
@@ -91,6 +94,7 @@ def _as_dict(finding: Finding, drivers: list[tuple[str, Decimal, float]]) -> dic
         "actual": money(finding.actual),
         "impact": money(finding.impact),
         "impact_pct": None if finding.impact_pct is None else round(finding.impact_pct, 4),
+        "reason": finding.reason,
         "drivers": [
             {"account": account, "impact": money(impact), "share": round(share, 4)}
             for account, impact, share in drivers
