@@ -22,7 +22,7 @@ MWAA_VERSION ?= $(MWAA_TARGET)
 # The dev venv installs under the target image's constraints, so local runs use MWAA's versions.
 DEV_CONSTRAINTS := mwaa/constraints-$(MWAA_TARGET)-py3.12.txt
 
-.PHONY: demo test lint format bench bench-anomaly clean mwaa-bundle mwaa-check airflow checkov bench-catalog
+.PHONY: demo test lint format bench bench-anomaly clean mwaa-bundle mwaa-check airflow checkov bench-catalog check-config check-aws render-sql
 # checkov pins boto3/botocore below what Airflow needs, so it lives in a venv of its own.
 CHECKOV_VENV := .venv-checkov
 
@@ -85,6 +85,16 @@ mwaa-check: $(VENV)/.installed
 # The Airflow UI on http://localhost:8080 (admin/admin) against the sandbox; Ctrl-C stops it.
 airflow: $(VENV)/.installed
 	$(PY) scripts/airflow_local.py --home .airflow/ui $(if $(PORT),--port $(PORT))
+
+# The command-line checks for people: CONFIG=finops_config.json (default: the Variable's env var).
+check-config: $(VENV)/.installed
+	PYTHONPATH=dags $(PY) -m finops_digest check-config $(CONFIG)
+
+check-aws: $(VENV)/.installed
+	PYTHONPATH=dags $(PY) -m finops_digest check-aws $(if $(CONFIG),--config $(CONFIG))
+
+render-sql: $(VENV)/.installed
+	PYTHONPATH=dags $(PY) -m finops_digest render-sql $(if $(BUCKET),--bucket $(BUCKET))
 
 checkov: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov -d infra/terraform --framework terraform --skip-download --compact
