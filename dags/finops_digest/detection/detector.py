@@ -40,12 +40,12 @@ from finops_digest.detection import reasons
 from finops_digest.detection.bill_calendar import Recurring, recurring_charge
 from finops_digest.detection.series import BASE_DAYS, WEEK, History
 from finops_digest.errors import FinopsError
+from finops_digest.money import cents
 
 # Three monthly cycles: the same day three months back is at most 92 days before. The DAG reads
 # this much history (archive, else Cost Explorer); everything else derives from it.
 HISTORY_DAYS = 95
 MIN_HISTORY_DAYS = BASE_DAYS  # five weeks before a day, at least, before it can alert
-CENT = Decimal("0.01")
 
 
 class DetectionError(FinopsError, ValueError):
@@ -156,7 +156,7 @@ def root_cause(
         expected = past.expected
         if day is not None and past.shape == "regular":
             expected = _level(past) + _charge_of(past, day, len(past.history), Thresholds())[0]
-        impact = today - Decimal(expected).quantize(CENT)
+        impact = today - cents(expected)
         if impact > 0:
             rises.append((name, impact))
     total = sum((impact for _, impact in rises), Decimal(0))
@@ -181,8 +181,8 @@ def _finding(
     thresholds: Thresholds,
     reason: str,
 ) -> Finding:
-    expected_money = Decimal(expected).quantize(CENT)
-    actual = Decimal(str(actual_value)).quantize(CENT)
+    expected_money = cents(expected)
+    actual = cents(actual_value)
     impact = actual - expected_money
     pct = float(impact / expected_money) if expected_money > 0 else None
     severity = _severity(impact, pct, thresholds)

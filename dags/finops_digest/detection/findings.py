@@ -11,8 +11,8 @@ from typing import Any
 from finops_digest.billing_day import days_before
 from finops_digest.detection.detector import HISTORY_DAYS, Finding, Thresholds, detect, root_cause
 from finops_digest.ingest.cost_rows import CostRow
+from finops_digest.money import cents
 
-CENT = Decimal("0.01")
 ALL_SERVICES = "All services"
 ORGANIZATION = "All OUs"
 # An OU or organisation total whose rise is mostly its services' own alerts would repeat them.
@@ -103,5 +103,5 @@ def _as_dict(finding: Finding, drivers: list[tuple[str, Decimal, float]]) -> dic
 
 
 def money(value: Decimal | float | str) -> str:
-    """Dollars as a 2-decimal string (JSON keeps it exact)."""
-    return str(Decimal(str(value)).quantize(CENT))
+    """Dollars as a 2-decimal string (JSON keeps it exact), by the one rounding rule."""
+    return str(cents(value))
