@@ -34,7 +34,7 @@ def test_the_prefetch_asks_once_per_ou_for_the_range_and_its_history(prefetched,
     first = FROM - timedelta(days=HISTORY_WINDOW_DAYS)
     assert summary["first_day"] == first.isoformat() and summary["last_day"] == TO.isoformat()
     assert summary["days"] == HISTORY_WINDOW_DAYS + 3
-    ous = len(returned(dag_run, "discover_ous"))
+    ous = len(returned(dag_run, "discover_ous")["ous"])
     assert summary["ous"] == ous
     # Per OU one paged request over all 38 days (pages run across days), plus the org-wide
     # question for accounts no longer in the organisation: the minimum, from the sandbox's data.
