@@ -30,10 +30,21 @@ def list_latest(uri: str, account_id: str = ACCOUNT_ID) -> list[str]:
     """Keys under an s3:// prefix whose latest version is an object (not a delete marker)."""
     bucket_name, prefix = split_s3_uri(uri)
     bucket = _backend(account_id).get_bucket(bucket_name)
-    keys = []
-    for name, key in list(bucket.keys.items()):
-        if name.startswith(prefix) and not isinstance(key, FakeDeleteMarker):
-            keys.append(name)
+    # Runs of other days write the bucket while a query lists it (a backfill runs days side by
+    # side): moto's key store then changes under the iteration, so the listing is taken again.
+    for _ in range(20):
+        try:
+            items = list(bucket.keys.items())
+            break
+        except RuntimeError:  # "OrderedDict mutated during iteration"
+            continue
+    else:
+        items = list(bucket.keys.items())
+    keys = [
+        name
+        for name, key in items
+        if name.startswith(prefix) and not isinstance(key, FakeDeleteMarker)
+    ]
     return sorted(keys)
 
 
