@@ -63,10 +63,9 @@ def recurring_charge(
     for the judged day itself), or None when its calendar shows none (regular series only)."""
     if history.shape != "regular":
         return None
-    found = [
-        *_monthly(history, day, index, min_impact, min_pct, min_sigmas),
-        *_periodic(history, index, min_impact, min_pct, min_sigmas),
-    ]
+    found = _monthly(history, day, index, min_impact, min_pct, min_sigmas)
+    # Every multiple of a batch's period lines up too: the shortest one is the batch's own.
+    found += _periodic(history, index, min_impact, min_pct, min_sigmas)[:1]
     return max(found, key=lambda r: r.extra, default=None)
 
 
