@@ -7,6 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from finops_digest.detection.detector import HISTORY_DAYS, MIN_HISTORY_DAYS, detect, root_cause
 from finops_digest.detection.status import NEW, classify
@@ -215,3 +217,32 @@ def test_an_accounts_usual_monthly_fee_does_not_drive_a_spike():
     assert [name for name, _, _ in drivers] == ["222222222222"]
     without_calendar = root_cause(actual, history)
     assert "111111111111" in [name for name, _, _ in without_calendar]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.just(0.0),
+            st.sampled_from([0.0, 0.0, 20.0, 1500.0]),  # a subscription: mostly $0, some fees
+            st.floats(min_value=-500.0, max_value=1e6, allow_nan=False, allow_infinity=False),
+        ),
+        min_size=1,
+        max_size=HISTORY_DAYS + 1,
+    ),
+    offset=st.integers(min_value=0, max_value=800),
+)
+def test_any_history_is_judged_without_an_error(values, offset):
+    """Gaps, credits (negative days), zeros, wild swings, any length and any calendar day."""
+    for finding in detect({KEY: values}, date(2024, 1, 1) + timedelta(days=offset)):
+        assert finding.reason and finding.impact > 0
+
+
+def test_a_fee_seen_once_in_three_months_on_no_daily_cost_is_judged():
+    values = [0.0] * index_of(date(2025, 4, 1)) + [2000.0]
+    values[index_of(date(2025, 2, 1))] = 1500.0  # not on 1 January nor 1 March: not usual
+    for t in range(index_of(date(2025, 3, 10)), index_of(date(2025, 4, 1))):
+        values[t] = 20.0  # a daily cost since 10 March
+    [finding] = detect({KEY: values[-HISTORY_DAYS - 1 :]}, date(2025, 4, 1))
+    assert finding.kind == "spike" and finding.actual == Decimal("2000.00")
+    assert finding.reason.startswith("$2,000.00 on Tuesday; the last three Tuesdays were $20.00")
