@@ -175,6 +175,9 @@ def test_a_step_that_stays_pages_once_and_soon_stops():
     found = alerts(values)
     assert min(found) == 100 and max(found) <= 104
     assert list(found) == list(range(100, max(found) + 1))  # one run: "still elevated" after
+    assert "yesterday" in found[101]
+    for t in range(102, max(found) + 1):
+        assert "; still above the $" in found[t] and found[t].endswith("before it rose on 16 April")
 
 
 @pytest.mark.parametrize(
@@ -192,6 +195,8 @@ def test_a_ramp_that_stays_pages_once_and_stops_once_the_rise_is_over(length, po
     assert start <= page < start + length
     assert list(found) == list(range(page, max(found) + 1))  # still elevated, never re-paged
     assert max(found) <= start + length + 3  # the level catches up within days of the top
+    rose = f"before it rose on {day(page).day} {day(page):%B}"
+    assert all(r.endswith(rose) for r in found.values() if "still above" in r)
 
 
 def test_nothing_alerts_before_five_weeks_of_history():

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -252,10 +252,15 @@ def _judge(
     actual = values[-1]
     past = History([max(v, 0.0) for v in values[:-1]], day)
     verdict = _standard(past, actual, day, thresholds, currency)
-    if verdict is not None or not depth or past.shape != "regular":
+    if not depth or past.shape != "regular" or len(values) - 2 < MIN_HISTORY_DAYS:
         return verdict
-    if len(values) - 2 < MIN_HISTORY_DAYS:
-        return None
+    if verdict is not None:
+        # Part of an episode that began earlier? It keeps that first day (for the reason).
+        if verdict.level is not None:
+            before = _judge(values[:-1], day - timedelta(days=1), thresholds, currency, depth - 1)
+            if before is not None and before.level is not None:
+                verdict = replace(verdict, began=before.began)
+        return verdict
     # Still rising (not below the last three days) and well above where it was a week or two ago.
     if actual < past.profile[0] * past.short_level:
         return None
@@ -285,7 +290,8 @@ def _standard(
     if past.shape == "empty":
         if actual < float(thresholds.min_impact):
             return None
-        reason = reasons.new_service(actual, len(past.values), currency)
+        quiet = len(past.values) if any(past.history) else len(past.history)
+        reason = reasons.new_service(actual, quiet, currency)
         return _Verdict("new", 0.0, reason, None, day)
     if past.ceiling and not exceeds(actual, past.ceiling, sigmas=0.0):
         return None
@@ -294,8 +300,9 @@ def _standard(
     if not ramp and not exceeds(actual, past.expected):
         return None
     if past.shape != "regular":
+        active = len(past.values) - past.start
         what = (
-            f"its largest day in its {len(past.values) - past.start} days so far"
+            f"its largest day in its {active} day{'s' if active != 1 else ''} so far"
             if past.shape == "young"
             else f"its largest batch in the last {len(past.values)} days"
         )
