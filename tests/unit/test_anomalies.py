@@ -32,6 +32,15 @@ def test_a_service_spike_is_reported_once_not_again_as_its_ou_and_org_totals():
     assert anomalies[0]["drivers"][0]["share"] == 1.0
 
 
+def test_each_anomaly_says_why_in_the_configured_currency():
+    history = steady("Marketing", "Amazon CloudFront", "111111111111", "200")
+    today = [CostRow(DAY, "Marketing", "Amazon CloudFront", "111111111111", Decimal("2700"))]
+    [anomaly] = find_anomalies(DAY, today, history, Thresholds())
+    assert anomaly["reason"].startswith("$2,700.00 on Sunday; the last three Sundays were $20")
+    [in_euros] = find_anomalies(DAY, today, history, Thresholds(), currency="EUR")
+    assert in_euros["reason"].startswith("€2,700.00 on Sunday")
+
+
 def test_many_small_service_rises_surface_as_the_ou_total():
     services = [f"Service {i}" for i in range(12)]
     history = [row for s in services for row in steady("Data", s, "333333333333", "100")]

@@ -53,3 +53,27 @@ def test_message_has_text_html_and_the_attachment():
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == "ou_breakdown.csv"
     assert attachment.get_content() in ("BillingDate\n", b"BillingDate\n")
+
+
+def test_the_alert_says_why_next_to_expected_and_actual_and_older_findings_still_render():
+    anomaly = {
+        "ou": "Shared",
+        "service": "AWS Support (Business)",
+        "kind": "spike",
+        "severity": "high",
+        "expected": "1120.00",
+        "actual": "2400.00",
+        "impact": "1280.00",
+        "impact_pct": 1.1429,
+        "reason": "$2,400.00 on the 1st; the last two 1sts were $1,100.00 & $1,090.00",
+        "drivers": [],
+    }
+    context = {"billing_date": date(2025, 9, 1), "anomalies": [anomaly], "currency": "USD"}
+    html = render("anomaly_alert.html.j2", **context)
+    text = render("anomaly_alert.txt.j2", **context)
+    assert "Why: $2,400.00 on the 1st; the last two 1sts were $1,100.00 &amp; $1,090.00" in html
+    assert "  Why:      $2,400.00 on the 1st; the last two 1sts were $1,100.00 & $1,090.00" in text
+    assert text.index("Impact:") < text.index("Why:")
+    del anomaly["reason"]  # archived before findings carried one
+    assert "Why" not in render("anomaly_alert.txt.j2", **context)
+    assert "Why" not in render("anomaly_alert.html.j2", **context)

@@ -8,8 +8,8 @@ share of the level of the days around it):
 
 * monthly: the same day of the month in each of the last ``MONTHS`` months the history covers
   (and, on a month's last day, each month's last day and the days this month lacks: a charge on
-  the 30th falls on 28 February); the usual charge is the median excess, so a
-  charge that stopped or only started last month is not usual yet, and it counts only when it
+  the 30th falls on 28 February); the usual charge is the lower median excess (of two, the
+  smaller), so a charge that stopped or only started last month is not usual yet, and it counts only when it
   clearly exceeds the baseline (half the relative and noise minimums: noise is no charge);
 * every N days (2 to ``LONGEST_PERIOD``): the days N, 2N and 3N back (two of them while the history
   is shorter) all clearly exceeded their baseline (half of every alerting minimum) while the day
@@ -25,7 +25,7 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import date
-from statistics import median
+from statistics import median, median_low
 
 from finops_digest.detection.series import History
 
@@ -63,10 +63,9 @@ def recurring_charge(
     for the judged day itself), or None when its calendar shows none (regular series only)."""
     if history.shape != "regular":
         return None
-    found = [
-        *_monthly(history, day, index, min_impact, min_pct, min_sigmas),
-        *_periodic(history, index, min_impact, min_pct, min_sigmas),
-    ]
+    found = _monthly(history, day, index, min_impact, min_pct, min_sigmas)
+    # Every multiple of a batch's period lines up too: the shortest one is the batch's own.
+    found += _periodic(history, index, min_impact, min_pct, min_sigmas)[:1]
     return max(found, key=lambda r: r.extra, default=None)
 
 
@@ -100,9 +99,11 @@ def _monthly(
         excess = [
             max(0.0, history.history[i] - b) for i, b in zip(occurrences, baselines, strict=True)
         ]
-        extra = median(excess)
+        # The lower median: of two occurrences, both must have had it.
+        extra = median_low(excess)
         # However small in dollars: a charge that always comes is no anomaly, nor part of one.
-        if not _material(extra, median(baselines), history.sigma, 0.0, min_pct, min_sigmas):
+        material = _material(extra, median(baselines), history.sigma, 0.0, min_pct, min_sigmas)
+        if extra <= 0 or not material:
             continue
         sigma = _spread(excess, extra) if len(excess) > 1 else ONE_CHARGE_SIGMA
         if key == day.day:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -46,6 +46,7 @@ from finops_digest.money import cents
 # this much history (archive, else Cost Explorer); everything else derives from it.
 HISTORY_DAYS = 95
 MIN_HISTORY_DAYS = BASE_DAYS  # five weeks before a day, at least, before it can alert
+CONTINUE_DAYS = 28  # days back an episode that is still elevated looks for its alert
 
 
 class DetectionError(FinopsError, ValueError):
@@ -129,9 +130,16 @@ def detect(
             continue
         verdict = _judge([float(v) for v in values], day, thresholds, currency)
         if verdict is not None:
-            kind, expected, reason = verdict
             findings.append(
-                _finding(tuple(key), day, kind, expected, values[-1], thresholds, reason)
+                _finding(
+                    tuple(key),
+                    day,
+                    verdict.kind,
+                    verdict.expected,
+                    values[-1],
+                    thresholds,
+                    verdict.reason,
+                )
             )
     findings.sort(key=lambda f: (-f.impact, f.series))
     return findings
@@ -197,31 +205,94 @@ def _severity(impact: Decimal, pct: float | None, thresholds: Thresholds) -> str
     return ("low", "medium", "high")[min(step, 2)]
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """Why a day alerts: its kind, expected cost and reason, the daily level (per unit of weekly
+    profile) it was judged against (None: a new, young or batch service) and its episode's
+    first day."""
+
+    kind: str
+    expected: float
+    reason: str
+    level: float | None
+    began: date
+
+
+def _beats(
+    value: float, expected: float, sigma: float, thresholds: Thresholds, sigmas: float | None = None
+) -> bool:
+    """Whether ``value`` exceeds ``expected`` by every minimum (log noise ``sigma``)."""
+    rise = value - expected
+    return (
+        rise >= float(thresholds.min_impact)
+        and rise >= thresholds.min_pct * expected
+        and (
+            expected <= 0
+            or math.log(value / expected)
+            >= (thresholds.min_sigmas if sigmas is None else sigmas) * sigma
+        )
+    )
+
+
 def _judge(
-    values: list[float], day: date, thresholds: Thresholds, currency: str
-) -> tuple[str, float, str] | None:
-    """``(kind, expected, reason)`` when the last value is an anomaly against the ones before."""
+    values: list[float],
+    day: date,
+    thresholds: Thresholds,
+    currency: str,
+    depth: int = CONTINUE_DAYS,
+) -> _Verdict | None:
+    """The verdict on the last value against the ones before it, or None.
+
+    A day that no longer alerts by itself (the fast level has followed the rise) still does while
+    its rise goes on: yesterday alerted (looked up to ``depth`` days back), the day is not below
+    the last three days, and it beats both the level yesterday was judged against and its level
+    of one to two weeks before. So a ramp pages once and stays "still elevated" while it climbs,
+    however unevenly; a step, flat after its first days, soon stops.
+    """
     actual = values[-1]
     past = History([max(v, 0.0) for v in values[:-1]], day)
-    min_impact = float(thresholds.min_impact)
+    verdict = _standard(past, actual, day, thresholds, currency)
+    if not depth or past.shape != "regular" or len(values) - 2 < MIN_HISTORY_DAYS:
+        return verdict
+    if verdict is not None:
+        # Part of an episode that began earlier? It keeps that first day (for the reason).
+        if verdict.level is not None:
+            before = _judge(values[:-1], day - timedelta(days=1), thresholds, currency, depth - 1)
+            if before is not None and before.level is not None:
+                verdict = replace(verdict, began=before.began)
+        return verdict
+    # Still rising (not below the last three days) and well above where it was a week or two ago.
+    if actual < past.profile[0] * past.short_level:
+        return None
+    if not _beats(actual, past.week_before(), past.sigma, thresholds):
+        return None
+    before = _judge(values[:-1], day - timedelta(days=1), thresholds, currency, depth - 1)
+    if before is None or before.level is None:
+        return None
+    extra, charge_sigma, _ = _charge_of(past, day, len(past.history), thresholds)
+    expected, sigma = _with_charge(past, past.profile[0] * before.level, extra, charge_sigma)
+    if not _beats(actual, expected, sigma, thresholds):
+        return None
+    reason = reasons.still_elevated(actual, expected, before.began, currency)
+    return _Verdict(before.kind, expected, reason, before.level, before.began)
+
+
+def _standard(
+    past: History, actual: float, day: date, thresholds: Thresholds, currency: str
+) -> _Verdict | None:
+    """The verdict on ``actual`` by the day's own expected cost, or None."""
 
     def exceeds(
-        value: float,
-        expected: float,
-        sigma: float = past.sigma,
-        sigmas: float = thresholds.min_sigmas,
+        value: float, expected: float, sigma: float = past.sigma, sigmas: float | None = None
     ) -> bool:
-        rise = value - expected
-        return (
-            rise >= min_impact
-            and rise >= thresholds.min_pct * expected
-            and (expected <= 0 or math.log(value / expected) >= sigmas * sigma)
-        )
+        return _beats(value, expected, sigma, thresholds, sigmas)
 
     if past.shape == "empty":
-        if actual < min_impact:
+        if actual < float(thresholds.min_impact):
             return None
-        return "new", 0.0, reasons.new_service(actual, len(past.values), currency)
+        quiet = len(past.values) if any(past.history) else len(past.history)
+        reason = reasons.new_service(actual, quiet, currency)
+        return _Verdict("new", 0.0, reason, None, day)
     if past.ceiling and not exceeds(actual, past.ceiling, sigmas=0.0):
         return None
     ramp_from = past.ramp_base(actual)
@@ -229,26 +300,24 @@ def _judge(
     if not ramp and not exceeds(actual, past.expected):
         return None
     if past.shape != "regular":
+        active = len(past.values) - past.start
         what = (
-            f"its largest day in its {len(past.values) - past.start} days so far"
+            f"its largest day in its {active} day{'s' if active != 1 else ''} so far"
             if past.shape == "young"
             else f"its largest batch in the last {len(past.values)} days"
         )
-        return "spike", past.expected, reasons.above_largest(actual, past.ceiling, what, currency)
+        reason = reasons.above_largest(actual, past.ceiling, what, currency)
+        return _Verdict("spike", past.expected, reason, None, day)
     # Above its daily level: only now ask whether the bill's calendar puts this cost on the day.
     extra, charge_sigma, charge = _charge_of(past, day, len(past.history), thresholds)
-
-    def with_charge(level: float) -> tuple[float, float]:
-        total = level + extra
-        spread = math.hypot(level * past.sigma, extra * charge_sigma)
-        return total, (spread / total if total > 0 else past.sigma)
-
     if ramp_from is not None and ramp:
-        expected, sigma = with_charge(max(ramp_from, past.return_level()))
+        base = max(ramp_from, past.return_level())
+        expected, sigma = _with_charge(past, base, extra, charge_sigma)
         if exceeds(actual, expected, sigma):
-            return "ramp", expected, reasons.ramp(actual, ramp_from, currency)
-    level = _level(past)
-    expected, sigma = with_charge(level)
+            reason = reasons.ramp(actual, ramp_from, currency)
+            return _Verdict("ramp", expected, reason, base / past.profile[0], day)
+    base = _level(past)
+    expected, sigma = _with_charge(past, base, extra, charge_sigma)
     if not exceeds(actual, expected, sigma):
         return None
     notes = []
@@ -259,14 +328,23 @@ def _judge(
         before, before_sigma, _ = _charge_of(
             past, day - timedelta(days=1), len(past.history) - 1, thresholds
         )
-        spread = math.hypot(usual * past.sigma, before * before_sigma)
-        total = usual + before
-        if exceeds(value, total, spread / total if total > 0 else past.sigma):
+        total, total_sigma = _with_charge(past, usual, before, before_sigma)
+        if exceeds(value, total, total_sigma):
             kind = "step"
             notes.append(reasons.yesterday(value, currency))
     if past.catch_up():
         notes.append("the day after a day without cost data")
-    return kind, expected, _against_past(past, day, actual, charge, currency, notes)
+    reason = _against_past(past, day, actual, charge, currency, notes)
+    return _Verdict(kind, expected, reason, base / past.profile[0], day)
+
+
+def _with_charge(
+    past: History, level: float, extra: float, charge_sigma: float
+) -> tuple[float, float]:
+    """A day's expected cost (its level plus a recurring charge) and its log noise."""
+    total = level + extra
+    spread = math.hypot(level * past.sigma, extra * charge_sigma)
+    return total, (spread / total if total > 0 else past.sigma)
 
 
 def _level(past: History) -> float:

@@ -7,6 +7,7 @@ the emails write it (``report.emails.money``), in the configured currency.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from finops_digest.report.emails import money
 
@@ -56,3 +57,11 @@ def ramp(actual: float, before: float, currency: str) -> str:
 def yesterday(value: float, currency: str) -> str:
     """The note of a step: it was high the day before too."""
     return f"{money(value, currency)} yesterday"
+
+
+def still_elevated(actual: float, expected: float, began: date, currency: str) -> str:
+    """A rise that alerted before and has not come down."""
+    return (
+        f"{money(actual, currency)}; still above the {money(expected, currency)} expected "
+        f"before it rose on {began.day} {began:%B}"
+    )

@@ -61,6 +61,7 @@ class History:
         self.ceiling = 0.0
         self.expected = 0.0
         self.long_level = 0.0
+        self.short_level = 0.0
         self.sigma = SPARSE_SIGMA
         self._baselines: dict[int, float] = {}
         if self.start == n:
@@ -156,6 +157,13 @@ class History:
         jump = max(math.log(b / a) for a, b in zip(days, days[1:], strict=False))
         return self.profile[0] * before if rise > 0 and jump < RAMP_MAX_JUMP * rise else None
 
+    def week_before(self) -> float:
+        """The judged day's expected cost at the level of one to two weeks before (what a ramp
+        is judged against); 0.0 when that level is unknown (regular series only)."""
+        n = len(self.values)
+        level = self._level(n - LONG_DAYS, n - WEEK) if self.shape == "regular" else None
+        return self.profile[0] * level if level else 0.0
+
     def yesterday(self) -> tuple[float, float] | None:
         """The day before the judged one and its expected cost from the long level, to tell a
         step (already high yesterday) from a spike; None when the series has no level."""
@@ -241,8 +249,8 @@ class History:
             for i, v in enumerate(self.values)
         ]
         self.long_level = self._level(n - LONG_DAYS, n) or 0.0
-        short = self._level(n - SHORT_DAYS, n, at_least=2) or 0.0
-        self.expected = self.profile[0] * max(self.long_level, short)
+        self.short_level = self._level(n - SHORT_DAYS, n, at_least=2) or 0.0
+        self.expected = self.profile[0] * max(self.long_level, self.short_level)
         # Quiet weekdays (a weekly batch's other days) have their own noise; judge like by like.
         quiet = self.profile[0] < 0.5
         sigmas = []

@@ -92,6 +92,7 @@ def detect_anomalies(
             _rows(s3, consolidated["csv_uri"]),
             _rows(s3, history["history_uri"]),
             config.thresholds(),
+            config.currency,
         ),
         day,
         previous=_previous_anomalies(s3, day, config),
