@@ -7,27 +7,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from finops_digest.budgets.alert_memory import read_state, record_alerts
 from finops_digest.store import delivery_record, layout
 from sandbox import SANDBOX_DEFAULTS
 
 BUCKET = SANDBOX_DEFAULTS["archive_bucket"]
 WRITERS = 12
-
-
-def test_concurrent_budget_alerts_of_one_month_are_all_remembered(aws):
-    def alert(n: int) -> None:
-        record_alerts(
-            aws("s3", attempts=3),
-            BUCKET,
-            date(2025, 10, 1 + n),
-            [{"ou": f"OU-{n}", "forecast": "2", "budget": "1"}],
-        )
-
-    with ThreadPoolExecutor(WRITERS) as pool:
-        list(pool.map(alert, range(WRITERS)))
-    state = read_state(aws("s3"), BUCKET, date(2025, 10, 1))
-    assert sorted(state["alerted"]) == sorted(f"OU-{n}" for n in range(WRITERS))
 
 
 def test_concurrent_deliveries_are_all_recorded_once(aws):

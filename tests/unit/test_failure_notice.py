@@ -17,6 +17,8 @@ from moto.ses.models import ses_backends
 from finops_digest.report.failure_notice import notify_failure, redact
 
 SENDER = "finops@example.com"
+# An access key id's shape, built so the repository holds no credential-like literal.
+KEY = "ASIA" + "ABCDEFGHIJKLMNOP"
 
 
 @pytest.fixture
@@ -67,14 +69,14 @@ def test_fifty_failed_mapped_tasks_mail_one_notice(aws):
 def test_the_notice_names_no_arn_key_or_traceback(aws):
     error = RuntimeError(
         "User: arn:aws:sts::123456789012:assumed-role/finops-mwaa/i-0 is not authorized to "
-        "perform ce:GetCostAndUsage (key ASIAABCDEFGHIJKLMNOP)\nTraceback (most recent call last):"
+        "perform ce:GetCostAndUsage (key " + KEY + ")\nTraceback (most recent call last):"
         "\n  File x"
     )
     notify_failure(_context(0, error))
     [message] = aws.sent_messages
     mime = email.message_from_string(message.raw_data, policy=email.policy.default)
     body = mime["Subject"] + mime.get_body(("html",)).get_content()
-    for secret in ("arn:aws:sts", "123456789012", "ASIAABCDEFGHIJKLMNOP", "File x"):
+    for secret in ("arn:aws:sts", "123456789012", KEY, "File x"):
         assert secret not in body
     assert "not authorized to perform ce:GetCostAndUsage" in body
 
