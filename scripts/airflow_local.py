@@ -45,6 +45,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def live_members(process_group: int) -> list[int]:
+    """The pids of a process group's members that still run (not zombies waiting to be reaped:
+    a killed worker's orphans are reaped by PID 1, which in a container may never do so)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid pgrp ...: comm may hold spaces, so split after its ")".
+            state, _ppid, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == process_group and state not in ("Z", "X"):
+                members.append(int(stat.parent.name))
+    return members
+
+
 def _wait_for(what: str, ready, timeout: float, processes: list[subprocess.Popen]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -101,6 +114,11 @@ class LocalAirflow:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # workers left in the group
             process.wait()
+        # SIGKILL is delivered asynchronously: wait until no member of any group still runs.
+        groups = [process.pid for process in self.processes]
+        deadline = time.monotonic() + 10
+        while any(live_members(g) for g in groups) and time.monotonic() < deadline:
+            time.sleep(0.2)
         self.processes.clear()
 
     def __enter__(self) -> LocalAirflow:

@@ -75,16 +75,23 @@ def test_a_run_survives_a_timeout_on_every_aws_call(
 def test_a_lock_write_that_landed_but_timed_out_is_not_mistaken_for_another_run(
     sandbox, airflow_db, finops_config, monkeypatch, aws
 ):
+    day = date(2025, 9, 11)
+
+    def lock_versions() -> int:
+        # Later days' runs restating this day took its lock too: count this run's writes only.
+        listing = aws("s3").list_object_versions(
+            Bucket=finops_config["archive_bucket"], Prefix=lock_key(day)
+        )
+        return len(listing.get("Versions", []))
+
+    before = lock_versions()
     _connection_with(monkeypatch, read_timeout=1)
     # The run's first write is taking the day's lock; it lands, but its answer never arrives.
     sandbox.inject_timeout("PutObject", seconds=3, applied=True)
-    dag_run, states = _run_then_clear_faults(sandbox, date(2025, 9, 11))
+    dag_run, states = _run_then_clear_faults(sandbox, day)
     assert dag_run.state == "success", states
     assert tries(dag_run, "lock_billing_day") == 1, "the lock is ours: no task retry needed"
-    versions = aws("s3").list_object_versions(
-        Bucket=finops_config["archive_bucket"], Prefix=lock_key(date(2025, 9, 11))
-    )["Versions"]
-    assert len(versions) == 2, "taken once, handed back once"
+    assert lock_versions() - before == 2, "taken once, handed back once"
 
 
 def tries(dag_run, task_id: str) -> int:

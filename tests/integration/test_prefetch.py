@@ -36,15 +36,18 @@ def test_the_prefetch_asks_once_per_ou_for_the_range_and_its_history(prefetched,
     assert summary["days"] == HISTORY_WINDOW_DAYS + 3
     ous = len(returned(dag_run, "discover_ous")["ous"])
     assert summary["ous"] == ous
-    # Per OU one paged request over all 38 days (pages run across days), plus the org-wide
-    # question for accounts no longer in the organisation: the minimum, from the sandbox's data.
+    # Per OU one paged request over every day (pages run across days), plus the org-wide question
+    # for accounts no longer in the organisation over the range and the restated days before it:
+    # the minimum, from the sandbox's data.
     groups = {o: g for o, g in groups_per_ou(sandbox.organization).items() if g}
     days = span(first, summary["days"])
     assert summary["cost_explorer_requests"] == minimum_range(groups, days, PAGE)
     accounts = sum(
         1 for a in sandbox.organization.accounts if sandbox.organization.services_of(a.id)
     )
-    org_wide = minimum_range({"org": accounts}, span(first - timedelta(days=3), 41), PAGE)
+    org_wide = minimum_range(
+        {"org": accounts}, span(first - timedelta(days=3), summary["days"] + 3), PAGE
+    )
     assert requests == summary["cost_explorer_requests"] + org_wide
     per_day_runs = sum(minimum_range(groups, span(d - timedelta(days=3), 4), PAGE) for d in days)
     assert requests < per_day_runs / 3
