@@ -39,6 +39,7 @@ import boto3  # noqa: E402
 
 from finops_digest.config import parse_config  # noqa: E402
 from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS, load_history  # noqa: E402
+from finops_digest.ingest.ou_identity import ArchivedLabels  # noqa: E402
 from finops_digest.store import layout  # noqa: E402
 from finops_digest.tasks import ingest, prefetch  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS, Sandbox  # noqa: E402
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                     client("ce"),
                     bucket=config.archive_bucket,
                     days=span(args.day - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW),
-                    ous=mapping["ous"],
+                    labels=ArchivedLabels(s3, config.archive_bucket, mapping),
                     metric=config.cost_metric,
                     excluded_record_types=config.excluded_record_types,
                     currency=config.currency,

@@ -11,6 +11,7 @@ from finops_digest.aws import cost_explorer
 from finops_digest.detection.detector import HISTORY_DAYS
 from finops_digest.ingest import prefetch_manifest as prefetch
 from finops_digest.ingest.cost_rows import CostRow, from_csv
+from finops_digest.ingest.ou_identity import ArchivedLabels, relabel
 from finops_digest.store import archive
 from finops_digest.store.layout import archive_key, s3_uri
 
@@ -28,7 +29,7 @@ def load_history(
     *,
     bucket: str,
     days: Sequence[date],
-    ous: Sequence[dict[str, Any]],
+    labels: ArchivedLabels,
     metric: str,
     excluded_record_types: Sequence[str],
     currency: str,
@@ -36,8 +37,9 @@ def load_history(
 ) -> tuple[list[CostRow], dict[str, int]]:
     """Cost rows for ``days``: from the archive where a day is archived (free), else from its
     prefetched parts (``prefetch``: free), else from Cost Explorer with today's account-to-OU
-    mapping (so the very first run has history too). ``versions`` pins the archived version
-    read for a day (the version a restatement of this run just wrote).
+    mapping (``labels.now``: so the very first run has history too). ``versions`` pins the
+    archived version read for a day (the version a restatement of this run just wrote). Rows
+    are read under today's OU labels: an OU renamed since keeps its history (``ou_identity``).
 
     Returns the rows and ``{"archived_days", "prefetched_days", "cost_explorer_days",
     "cost_explorer_requests"}``.
@@ -52,18 +54,21 @@ def load_history(
         if data is None:
             unarchived.append(day)
         else:
-            rows.extend(from_csv(data, s3_uri(bucket, archive_key(day))))
+            rows.extend(
+                relabel(from_csv(data, s3_uri(bucket, archive_key(day))), labels.of_day(day))
+            )
     prefetched = prefetch.prefetched_days(s3_client, bucket, unarchived)
     for manifest in prefetched.values():
+        renamed = labels.of_key(manifest["mapping_key"])
         for key in manifest["parts"].values():
             part = from_csv(archive.get_bytes(s3_client, bucket, key), s3_uri(bucket, key))
-            rows.extend(r for r in part if r.daily_cost != 0)
+            rows.extend(relabel((r for r in part if r.daily_cost != 0), renamed))
     missing = [day for day in unarchived if day not in prefetched]
     requests = 0
     if missing:
         wanted = set(missing)
         start, end = min(missing), max(missing) + timedelta(days=1)
-        for ou in ous:
+        for ou in labels.now["ous"]:
             if not ou["accounts"]:
                 continue
             fetched, pages = cost_explorer.fetch_cost_rows(

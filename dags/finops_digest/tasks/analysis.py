@@ -27,6 +27,7 @@ from finops_digest.detection.findings import find_anomalies
 from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_history import load_history as read_history
 from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
+from finops_digest.ingest.ou_identity import ArchivedLabels
 from finops_digest.report.figures import budget_summary
 from finops_digest.store import archive, delivery_record, layout
 from finops_digest.tasks.contracts import (
@@ -55,13 +56,16 @@ def load_history(plan: RunPlan, organization: Organization, restated: Restated) 
     wrote), else the prefetched parts, else Cost Explorer with the day's mapping."""
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
-    mapping = archive.read_json(s3, organization["mapping_uri"])
+    labels = ArchivedLabels(
+        s3, config.archive_bucket, archive.read_json(s3, organization["mapping_uri"])
+    )
+    days = days_before(day, HISTORY_WINDOW_DAYS)
     rows, stats = read_history(
         s3,
         aws_client("ce"),
         bucket=config.archive_bucket,
-        days=days_before(day, HISTORY_WINDOW_DAYS),
-        ous=mapping["ous"],
+        days=days,
+        labels=labels,
         metric=config.cost_metric,
         excluded_record_types=config.excluded_record_types,
         currency=config.currency,
@@ -70,7 +74,12 @@ def load_history(plan: RunPlan, organization: Organization, restated: Restated) 
         },
     )
     uri = archive.put_staging(s3, config.archive_bucket, layout.history_key(day), to_csv(rows))
-    return {"history_uri": uri, "stats": stats}
+    renames = labels.renames_since(days)
+    for rename in renames:
+        log.info(
+            "OU %s was renamed from %s: its history carries over", rename["name"], rename["was"]
+        )
+    return {"history_uri": uri, "stats": stats, "renames": renames}
 
 
 def _rows(s3: Any, uri: str) -> list[CostRow]:
@@ -95,7 +104,7 @@ def detect_anomalies(
             config.currency,
         ),
         day,
-        previous=_previous_anomalies(s3, day, config),
+        previous=_previous_anomalies(s3, day, config, mapping),
         feedback=feedback,
     )
     accounts_of = {ou["name"]: ou["accounts"] for ou in mapping["ous"]}
@@ -149,7 +158,9 @@ def _archive_json(
     )
 
 
-def _previous_anomalies(s3: Any, day: date, config: FinopsConfig) -> list[dict[str, Any]] | None:
+def _previous_anomalies(
+    s3: Any, day: date, config: FinopsConfig, mapping: dict[str, Any]
+) -> list[dict[str, Any]] | None:
     """The day before's findings, if that day is archived (a spike alerted then is not re-alerted).
 
     A spike counts as alerted only if the day's alert reached someone: when it did not (SES
@@ -161,7 +172,9 @@ def _previous_anomalies(s3: Any, day: date, config: FinopsConfig) -> list[dict[s
     )
     if data is None:
         return None
-    previous = json.loads(data)["anomalies"]
+    # Under today's labels: a spike of an OU renamed since continues its episode.
+    labels = ArchivedLabels(s3, config.archive_bucket, mapping).of_day(before)
+    previous = [{**a, "ou": labels.get(a["ou"], a["ou"])} for a in json.loads(data)["anomalies"]]
     if config.alert_recipients and not delivery_record.already_sent(
         s3, config.archive_bucket, before, ALERT_KIND
     ):
@@ -224,6 +237,12 @@ def forecast_month_end(
     budgets = {label_of.get(key, key): amount for key, amount in config.budgets.items()}
     rows = against_budgets(forecasts, resolve_budgets(budgets, from_aws))
     memory = alert_memory.read_state(s3, config.archive_bucket, day)
+    # An OU alerted this month under a path it has since been renamed from stays alerted.
+    labels = ArchivedLabels(s3, config.archive_bucket, mapping)
+    memory["alerted"] = {
+        labels.of_day(date.fromisoformat(alert["billing_date"])).get(ou, ou): alert
+        for ou, alert in memory["alerted"].items()
+    }
     new = alert_memory.new_breaches(breaches(rows), memory, day)
     totals = budget_summary(rows)
     document = {

@@ -96,6 +96,8 @@ class History(TypedDict):
 
     history_uri: str
     stats: dict[str, int]
+    # OUs renamed since the last archived day: ``{"id", "name" (today's), "was"}``.
+    renames: list[dict[str, str]]
 
 
 class Detected(TypedDict):

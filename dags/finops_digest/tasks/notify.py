@@ -73,6 +73,11 @@ def build_report(
         "archive": archived,
         "restated": restated["restated"],
         "notices": [
+            *(
+                f"{r['name']!r} was renamed from {r['was']!r} (OU {r['id']}): its history, "
+                "spikes and budget carry over under the new name."
+                for r in history.get("renames", [])
+            ),
             *detected["notices"],
             *(
                 f"The budget for {r['ou']!r} names no OU of the organisation (by id or path): "
