@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,6 +12,12 @@ if TYPE_CHECKING:
 
 ACCOUNT_ID = "123456789012"  # moto's default account: what credentials "testing" map to
 REGION = "us-east-1"
+
+# The sandbox's costs run through 2025: its Cost Explorer lives on the day after, so every day of
+# them is within Cost Explorer's 14 months of daily costs. The pipeline reads the horizon's today
+# from TODAY_ENV (sandbox.env(), scripts.local_env.aws_env, docker-compose.yaml).
+SANDBOX_TODAY = date(2026, 1, 1)
+TODAY_ENV = "FINOPS_COST_EXPLORER_TODAY"
 
 SANDBOX_DEFAULTS: dict[str, str] = {
     "account_id": ACCOUNT_ID,
@@ -38,6 +45,8 @@ class RuntimeSettings:
     page_size: int = 25
     # Seconds a started crawl reports RUNNING before it reports READY (0 = READY at once).
     crawler_run_seconds: float = 0.0
+    # Cost Explorer's today: requests for daily costs before its 14-month horizon are refused.
+    today: date = SANDBOX_TODAY
     lock: threading.RLock = field(default_factory=threading.RLock)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -226,11 +226,23 @@ def _aggregate(
 
 
 # ------------------------------------------------------------------------------ GetCostAndUsage
+def daily_horizon(today: date) -> date:
+    """Cost Explorer keeps daily costs for the current month and the 13 months before it."""
+    months = today.year * 12 + today.month - 1 - 13
+    return date(months // 12, months % 12 + 1, 1)
+
+
 def get_cost_and_usage(params: dict[str, Any]) -> dict[str, Any]:
     """The GetCostAndUsage response for a request body (dict), with pagination."""
     org = _organization()
     start, end = _time_period(params)
     granularity = params.get("Granularity") or "DAILY"
+    horizon = daily_horizon(SETTINGS.today)
+    if granularity == "DAILY" and start < horizon:
+        raise ValidationException(
+            f"Start date {start} is before {horizon}: daily data is available for the last 14 "
+            f"months only (today is {SETTINGS.today})"
+        )
     metrics = list(params.get("Metrics") or [])
     if not metrics:
         raise ValidationException("Metrics is required")

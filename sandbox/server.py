@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import date
 from types import TracebackType
 from typing import Any
 
@@ -15,7 +16,14 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from sandbox import athena, cost_explorer, glue_crawler, ses_sandbox
-from sandbox.config import ACCOUNT_ID, REGION, SANDBOX_DEFAULTS, SETTINGS
+from sandbox.config import (
+    ACCOUNT_ID,
+    REGION,
+    SANDBOX_DEFAULTS,
+    SANDBOX_TODAY,
+    SETTINGS,
+    TODAY_ENV,
+)
 from sandbox.control import SandboxMiddleware
 from sandbox.faults import FaultInjector
 from sandbox.organization import Organization
@@ -65,6 +73,7 @@ class Sandbox:
         *,
         page_size: int = 25,
         crawler_run_seconds: float = 0.0,
+        today: date = SANDBOX_TODAY,
         host: str = "127.0.0.1",
         port: int = 0,
         quiet: bool = True,
@@ -73,7 +82,8 @@ class Sandbox:
         """Start moto on host:port (0 = a free port), patch it, provision everything, return.
 
         page_size: Cost Explorer groups per page; crawler_run_seconds: how long a started crawl
-        reports RUNNING before READY (the crawl itself completes at once); iam_enforcement: once
+        reports RUNNING before READY (the crawl itself completes at once); today: Cost Explorer's
+        today, from which its 14 months of daily costs are counted; iam_enforcement: once
         provisioned, every request must be signed by an IAM user's access key and be allowed by
         that user's policies (moto's IAM simulation), as on AWS.
         """
@@ -89,6 +99,7 @@ class Sandbox:
             SETTINGS.organization = org
             SETTINGS.page_size = page_size
             SETTINGS.crawler_run_seconds = crawler_run_seconds
+            SETTINGS.today = today
             SETTINGS.extra.pop("ses_unverified_recipients", None)
         provision_organization(org)
         faults = FaultInjector()
@@ -159,6 +170,7 @@ class Sandbox:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
+            TODAY_ENV: SETTINGS.today.isoformat(),
         }
 
     def stop(self) -> None:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sandbox.config import SANDBOX_TODAY, TODAY_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -33,6 +35,8 @@ def aws_env(endpoint_url: str, region: str = "us-east-1") -> dict[str, str]:
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
+        # The sandbox's Cost Explorer's today, from which its 14 months of daily costs count.
+        TODAY_ENV: SANDBOX_TODAY.isoformat(),
     }
 
 

@@ -36,11 +36,12 @@ def airflow_db() -> None:
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    """A fresh sandbox per test module, with every boto3 client of this process pointed at it."""
+def sandbox(request):
+    """A fresh sandbox per test module, with every boto3 client of this process pointed at it;
+    a module's ``SANDBOX_OPTIONS`` are passed to ``Sandbox.start`` (e.g. Cost Explorer's today)."""
     from sandbox import Sandbox
 
-    with Sandbox.start() as sb:
+    with Sandbox.start(**getattr(request.module, "SANDBOX_OPTIONS", {})) as sb:
         saved = {k: os.environ.get(k) for k in sb.env()}
         os.environ.update(sb.env())
         yield sb

@@ -8,8 +8,10 @@ import shlex
 import pytest
 import yaml
 
+from finops_digest.aws import cost_explorer
 from finops_digest.config import parse_config
 from sandbox import SANDBOX_DEFAULTS
+from sandbox.config import SANDBOX_TODAY
 from tests.deploy.policy import REPO
 
 AIRFLOW_SERVICES = (
@@ -78,6 +80,8 @@ def test_airflow_reaches_aws_only_through_the_sandbox_with_a_valid_finops_config
         env = compose["services"][name]["environment"]
         assert env["AWS_ENDPOINT_URL"] == "http://sandbox:5000", name
         assert env["AWS_ACCESS_KEY_ID"] == "testing", name
+        # The pipeline counts Cost Explorer's 14 months from the sandbox's today, not the clock.
+        assert env[cost_explorer.TODAY_ENV] == SANDBOX_TODAY.isoformat(), name
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].startswith(
             "http://airflow-apiserver:8080/"
         )

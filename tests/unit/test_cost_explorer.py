@@ -1,10 +1,20 @@
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from finops_digest.aws.cost_explorer import build_request, fetch_cost_rows, parse_response
+from finops_digest.aws.cost_explorer import (
+    TODAY_ENV,
+    build_request,
+    daily_horizon,
+    fetch_cost_rows,
+    parse_response,
+)
 from finops_digest.ingest.cost_rows import CostDataError
+from sandbox import cost_explorer as sandbox_cost_explorer
+from sandbox.config import TODAY_ENV as SANDBOX_TODAY_ENV
 
 
 def page(groups, token=None, day="2025-09-14"):
@@ -94,3 +104,32 @@ def test_other_currency_is_refused_unless_configured():
     with pytest.raises(CostDataError, match="returned EUR .* expected USD"):
         parse_response(eur, ou="Data", metric="NetAmortizedCost")
     assert parse_response(eur, ou="Data", metric="NetAmortizedCost", currency="EUR")
+
+
+@pytest.mark.parametrize(
+    ("today", "first"),
+    [
+        (date(2026, 12, 2), date(2025, 11, 1)),
+        (date(2026, 1, 1), date(2024, 12, 1)),
+        (date(2026, 2, 28), date(2025, 1, 1)),
+        (date(2026, 3, 15), date(2025, 2, 1)),
+    ],
+)
+def test_cost_explorer_keeps_the_current_month_and_the_13_before_it(today, first):
+    assert daily_horizon(today) == first
+
+
+@given(st.dates(min_value=date(2001, 1, 1), max_value=date(2099, 12, 31)))
+def test_the_horizon_is_a_first_of_month_13_to_14_months_back_as_the_sandbox_has_it(today):
+    first = daily_horizon(today)
+    months = (today.year - first.year) * 12 + today.month - first.month
+    assert first.day == 1 and months == 13
+    assert first == sandbox_cost_explorer.daily_horizon(today)
+    assert TODAY_ENV == SANDBOX_TODAY_ENV, "the sandbox sets the variable the pipeline reads"
+
+
+def test_without_the_sandbox_today_the_horizon_counts_from_the_utc_date(monkeypatch):
+    monkeypatch.delenv(TODAY_ENV, raising=False)
+    assert daily_horizon() == daily_horizon(datetime.now(UTC).date())
+    monkeypatch.setenv(TODAY_ENV, "2026-03-15")
+    assert daily_horizon() == date(2025, 2, 1)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,10 +14,25 @@ from finops_digest.ingest.cost_rows import CostDataError, CostRow, parse_amount
 log = logging.getLogger(__name__)
 
 REQUEST_PRICE_USD = Decimal("0.01")  # each GetCostAndUsage request (each page) is billed
+# Cost Explorer keeps daily costs for the current month and the 13 before it.
+DAILY_HORIZON_MONTHS = 14
+# The date Cost Explorer's horizon counts from: unset on AWS (today in UTC); the local sandbox,
+# whose costs live in 2025, sets its own today here.
+TODAY_ENV = "FINOPS_COST_EXPLORER_TODAY"
 GROUP_BY = (
     {"Type": "DIMENSION", "Key": "SERVICE"},
     {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
 )
+
+
+def daily_horizon(today: date | None = None) -> date:
+    """The first day Cost Explorer still has daily costs for: the first of the month 13 months
+    before ``today``'s (default: Cost Explorer's today, ``TODAY_ENV`` or the UTC date)."""
+    if today is None:
+        override = os.environ.get(TODAY_ENV)
+        today = date.fromisoformat(override) if override else datetime.now(UTC).date()
+    months = today.year * 12 + today.month - 1 - (DAILY_HORIZON_MONTHS - 1)
+    return date(months // 12, months % 12 + 1, 1)
 
 
 def build_request(

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from finops_digest.aws.cost_explorer import build_request, pages
+from finops_digest.aws.cost_explorer import build_request, daily_horizon, pages
 from finops_digest.detection.detector import root_cause
 from finops_digest.detection.findings import money
 from finops_digest.ingest.cost_rows import parse_amount
@@ -27,8 +27,10 @@ def usage_type_drivers(
     metric: str,
     excluded_record_types: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """``[{"usage_type", "impact", "share"}]`` for one service in the given accounts on ``day``."""
-    start = day - timedelta(days=BASELINE_DAYS)
+    """``[{"usage_type", "impact", "share"}]`` for one service in the given accounts on ``day``,
+    against the days before it that Cost Explorer still keeps (up to ``BASELINE_DAYS``)."""
+    start = max(day - timedelta(days=BASELINE_DAYS), daily_horizon())
+    days = (day - start).days + 1
     request = build_request(
         account_ids,
         start,
@@ -38,8 +40,8 @@ def usage_type_drivers(
         group_by=USAGE_TYPE,
         service=service,
     )
-    index = {start + timedelta(days=n): n for n in range(BASELINE_DAYS + 1)}
-    costs: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * (BASELINE_DAYS + 1))
+    index = {start + timedelta(days=n): n for n in range(days)}
+    costs: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * days)
     for response in pages(ce_client, request):
         for result in response.get("ResultsByTime", []):
             position = index.get(date.fromisoformat(result["TimePeriod"]["Start"]))

@@ -41,8 +41,11 @@ def load_history(
     archived version read for a day (the version a restatement of this run just wrote). Rows
     are read under today's OU labels: an OU renamed since keeps its history (``ou_identity``).
 
+    Days before Cost Explorer's daily horizon that are neither archived nor prefetched are left
+    out (``beyond_horizon_days``), never asked for.
+
     Returns the rows and ``{"archived_days", "prefetched_days", "cost_explorer_days",
-    "cost_explorer_requests"}``.
+    "cost_explorer_requests", "beyond_horizon_days"}``.
     """
     rows: list[CostRow] = []
     unarchived: list[date] = []
@@ -63,7 +66,10 @@ def load_history(
         for key in manifest["parts"].values():
             part = from_csv(archive.get_bytes(s3_client, bucket, key), s3_uri(bucket, key))
             rows.extend(relabel((r for r in part if r.daily_cost != 0), renamed))
-    missing = [day for day in unarchived if day not in prefetched]
+    # Cost Explorer no longer has the days before its horizon: they are left out, said in stats.
+    horizon = cost_explorer.daily_horizon()
+    beyond = [day for day in unarchived if day not in prefetched and day < horizon]
+    missing = [day for day in unarchived if day not in prefetched and day >= horizon]
     requests = 0
     if missing:
         wanted = set(missing)
@@ -88,6 +94,14 @@ def load_history(
         "prefetched_days": len(prefetched),
         "cost_explorer_days": len(missing),
         "cost_explorer_requests": requests,
+        "beyond_horizon_days": len(beyond),
     }
+    if beyond:
+        log.warning(
+            "%d history days before %s are neither archived nor prefetched and beyond Cost "
+            "Explorer's daily horizon: compared without them",
+            len(beyond),
+            horizon,
+        )
     log.info("History over %d days: %s", len(days), stats)
     return rows, stats

@@ -57,7 +57,7 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
     else:
         seen = cost_explorer.accounts_with_costs(
             aws_client("ce"),
-            start=day - timedelta(days=config.restatement_days),
+            start=max(day - timedelta(days=config.restatement_days), cost_explorer.daily_horizon()),
             end=(date.fromisoformat(last) if last else day) + timedelta(days=1),
             metric=config.cost_metric,
             excluded_record_types=config.excluded_record_types,
@@ -103,8 +103,9 @@ def extract_costs(plan: RunPlan, organization: Organization, ou: str) -> OuPart:
                 "requests": 0,
                 "estimated_days": [],
             }
-    # One request covers the day and the days Cost Explorer may have restated since.
-    first = day - timedelta(days=config.restatement_days)
+    # One request covers the day and the days Cost Explorer may have restated since (those it
+    # still keeps: a day at its 14-month horizon has no earlier days to restate).
+    first = max(day - timedelta(days=config.restatement_days), cost_explorer.daily_horizon())
     estimated: set[date] = set()
     rows, requests = fetch_ou_costs(config, mapping, ou, first, day, estimated)
     today = [r for r in rows if r.billing_date == day]

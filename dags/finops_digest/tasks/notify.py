@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from finops_digest.aws.clients import aws_client
+from finops_digest.aws.cost_explorer import DAILY_HORIZON_MONTHS
 from finops_digest.budgets import alert_memory
 from finops_digest.budgets.against_budget import NOT_IN_ORGANIZATION
 from finops_digest.budgets.forecast import rows_from_json as forecast_rows_from_json
 from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS
 from finops_digest.detection import status
+from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_rows import from_csv
 from finops_digest.money import money, signed_money
 from finops_digest.report import document
@@ -72,20 +74,7 @@ def build_report(
         "excluded_record_types": config.excluded_record_types,
         "archive": archived,
         "restated": restated["restated"],
-        "notices": [
-            *(
-                f"{r['name']!r} was renamed from {r['was']!r} (OU {r['id']}): its history, "
-                "spikes and budget carry over under the new name."
-                for r in history.get("renames", [])
-            ),
-            *detected["notices"],
-            *(
-                f"The budget for {r['ou']!r} names no OU of the organisation (by id or path): "
-                "it is listed with no cost. Check the OU's current path or use its id."
-                for r in rows
-                if r.get("note") == NOT_IN_ORGANIZATION
-            ),
-        ],
+        "notices": _notices(history, detected, rows),
         "estimated": consolidated["estimated"],
         "restatement_days": config.restatement_days,
     }
@@ -93,6 +82,30 @@ def build_report(
         s3, config.archive_bucket, layout.report_key(day), document.dumps(context)
     )
     return {"report_uri": uri, "csv_uri": csv["uri"], "csv_version_id": csv["version_id"]}
+
+
+def _notices(history: History, detected: Detected, rows: list[dict[str, Any]]) -> list[str]:
+    """What the digest says before its figures: renames, missing history, an ignored feedback
+    file, budget keys that name no OU."""
+    notices = [
+        f"{r['name']!r} was renamed from {r['was']!r} (OU {r['id']}): its history, spikes and "
+        "budget carry over under the new name."
+        for r in history.get("renames", [])
+    ]
+    beyond = history["stats"].get("beyond_horizon_days", 0)
+    if beyond:
+        notices.append(
+            f"{beyond} of the {HISTORY_WINDOW_DAYS} history days are missing: not archived, and "
+            f"beyond Cost Explorer's {DAILY_HORIZON_MONTHS} months of daily costs."
+        )
+    notices.extend(detected["notices"])
+    notices.extend(
+        f"The budget for {r['ou']!r} names no OU of the organisation (by id or path): it is "
+        "listed with no cost. Check the OU's current path or use its id."
+        for r in rows
+        if r.get("note") == NOT_IN_ORGANIZATION
+    )
+    return notices
 
 
 def _read_report(report: Report) -> dict[str, Any]:

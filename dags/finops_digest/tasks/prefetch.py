@@ -27,6 +27,8 @@ class PrefetchPlan(RunPlan):
 
     from_date: str
     last_day: str
+    # What was clipped from the range asked for (Cost Explorer's horizon), said in the summary.
+    notes: list[str]
 
 
 @fail_fast
@@ -55,13 +57,31 @@ def plan_prefetch(params: dict[str, Any], run_after: datetime | None = None) -> 
             f"{run_after.astimezone(UTC):%Y-%m-%d %H:%M} UTC): expected a day before "
             f"{run_after.astimezone(UTC).date()}"
         )
+    # Cost Explorer keeps 14 months of daily costs: a range reaching further back is clipped.
+    horizon = cost_explorer.daily_horizon()
+    kept = f"beyond Cost Explorer's {cost_explorer.DAILY_HORIZON_MONTHS} months of daily costs"
+    if days["to_date"] < horizon:
+        raise PlanError(
+            f"to_date {days['to_date']} is {kept}: expected a range ending on or after {horizon}"
+        )
+    notes = []
+    if days["from_date"] < horizon:
+        notes.append(f"from_date {days['from_date']} is {kept}: the range starts at {horizon}")
+        days["from_date"] = horizon
     history = HISTORY_WINDOW_DAYS if params.get("with_history", True) else 0
+    first = days["from_date"] - timedelta(days=history)
+    if first < horizon:
+        notes.append(f"history before {horizon} is {kept}: {(horizon - first).days} days fewer")
+        first = horizon
+    for note in notes:
+        log.warning("Prefetch clipped: %s", note)
     return {
-        "billing_date": (days["from_date"] - timedelta(days=history)).isoformat(),
+        "billing_date": first.isoformat(),
         "use_prefetched_costs": False,
         "config": config.to_dict(),
         "from_date": days["from_date"].isoformat(),
         "last_day": days["to_date"].isoformat(),
+        "notes": notes,
     }
 
 
@@ -124,6 +144,7 @@ def record_prefetch(
         "rows": sum(f["rows"] for f in fetched),
         "cost_explorer_requests": requests,
         "cost_usd": f"{requests * cost_explorer.REQUEST_PRICE_USD:.2f}",
+        "notes": plan.get("notes", []),
         # --to-date is the day after the last billing day: a run's logical date is 06:00 of it.
         "backfill_command": (
             f"airflow backfill create --dag-id finops_daily_digest --from-date {plan['from_date']} "

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from finops_digest.aws import cost_explorer
 from finops_digest.aws.clients import aws_client
 from finops_digest.billing_day import resolve_billing_day
 from finops_digest.config import load_config
@@ -31,6 +32,13 @@ def plan_run(
     these settings."""
     config = load_config()
     day = resolve_billing_day(params.get("billing_date"), logical_date, run_after, run_type)
+    horizon = cost_explorer.daily_horizon()
+    if day < horizon:
+        raise PlanError(
+            f"billing day {day} is beyond Cost Explorer's {cost_explorer.DAILY_HORIZON_MONTHS} "
+            f"months of daily costs: expected a day from {horizon} on (its archive, if any, is "
+            "kept as it is)"
+        )
     return {
         "billing_date": day.isoformat(),
         "use_prefetched_costs": bool(params.get("use_prefetched_costs")),
