@@ -162,6 +162,11 @@ class Sandbox:
         """How many times an API operation was called since start (faulted calls included)."""
         return int(self.faults.calls(operation))  # type: ignore[arg-type]
 
+    @property
+    def page_size(self) -> int:
+        """Cost Explorer groups per page."""
+        return SETTINGS.page_size
+
     def env(self) -> dict[str, str]:
         """Environment variables that point boto3 / Airflow's aws_default at this sandbox."""
         return {

@@ -16,7 +16,6 @@ from tests.integration.conftest import returned, run_dag, task_states
 from tests.integration.test_dag_run import expected_rows
 
 FROM, TO = date(2025, 9, 10), date(2025, 9, 12)
-PAGE = 25  # the sandbox's Cost Explorer page size
 PREFETCH = {"from_date": FROM.isoformat(), "to_date": TO.isoformat()}
 
 
@@ -41,15 +40,17 @@ def test_the_prefetch_asks_once_per_ou_for_the_range_and_its_history(prefetched,
     # the minimum, from the sandbox's data.
     groups = {o: g for o, g in groups_per_ou(sandbox.organization).items() if g}
     days = span(first, summary["days"])
-    assert summary["cost_explorer_requests"] == minimum_range(groups, days, PAGE)
+    assert summary["cost_explorer_requests"] == minimum_range(groups, days, sandbox.page_size)
     accounts = sum(
         1 for a in sandbox.organization.accounts if sandbox.organization.services_of(a.id)
     )
     org_wide = minimum_range(
-        {"org": accounts}, span(first - timedelta(days=3), summary["days"] + 3), PAGE
+        {"org": accounts}, span(first - timedelta(days=3), summary["days"] + 3), sandbox.page_size
     )
     assert requests == summary["cost_explorer_requests"] + org_wide
-    per_day_runs = sum(minimum_range(groups, span(d - timedelta(days=3), 4), PAGE) for d in days)
+    per_day_runs = sum(
+        minimum_range(groups, span(d - timedelta(days=3), 4), sandbox.page_size) for d in days
+    )
     assert requests < per_day_runs / 3
     assert summary["backfill_command"] == (
         "airflow backfill create --dag-id finops_daily_digest --from-date 2025-09-10 "
@@ -124,7 +125,7 @@ def test_an_account_moved_since_the_prefetch_is_fetched_afresh_under_its_new_ou(
         "Sales": groups["Sales"] - moved_groups,
         "Marketing": groups["Marketing"] + moved_groups,
     }
-    expected_requests = minimum_range(afresh, span(day - timedelta(days=3), 4), PAGE)
+    expected_requests = minimum_range(afresh, span(day - timedelta(days=3), 4), sandbox.page_size)
     assert returned(dag_run, "consolidate")["cost_explorer_requests"] == expected_requests
     key = "ou-breakdowns/year=2025/month=09/day=12/ou_breakdown.csv"
     body = aws("s3").get_object(Bucket=finops_config["archive_bucket"], Key=key)["Body"].read()
