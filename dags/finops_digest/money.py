@@ -37,3 +37,17 @@ def percent(value: float | None, signed: bool = True) -> str:
     if value is None:
         return "n/a"
     return f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
+
+
+def apportion(total: Decimal | str, shares: list[float]) -> list[Decimal]:
+    """``total``'s parts by ``shares`` (fractions of it), in cents that add up exactly to
+    ``total`` times the shares' sum, rounded (largest remainders get the spare cents): the parts
+    shown beside a total agree with it to the cent, and a single part at 100% is the total."""
+    total_cents = int(cents(total) / CENT)
+    raw = [total_cents * share for share in shares]
+    parts = [int(r // 1) for r in raw]
+    spare = round(total_cents * sum(shares)) - sum(parts)
+    by_remainder = sorted(range(len(raw)), key=lambda i: (-(raw[i] - parts[i]), i))
+    for i in by_remainder[: max(0, spare)]:
+        parts[i] += 1
+    return [Decimal(p) * CENT for p in parts]

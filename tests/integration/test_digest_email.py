@@ -234,3 +234,38 @@ def test_executive_snapshot_is_archived_and_mailed_with_the_same_numbers(
         [row] = [x for x in lines if x.startswith(path + " $")]
         assert money(mean) in row and row.endswith(words[light]), row
     assert "Top 5 movers" in text and "Daily cost by OU, last 30 days" in text
+
+
+def test_accounts_appear_by_name_and_id_and_amounts_beside_impacts_agree(runs, sandbox, aws):
+    from pypdf import PdfReader
+
+    # As Organizations names them (moto calls the management account "master").
+    pages = aws("organizations").get_paginator("list_accounts").paginate()
+    names = {a["Id"]: a["Name"] for page in pages for a in page["Accounts"]}
+    [spike] = sandbox.organization.spikes
+    label = f"{names[spike.account_id]} ({spike.account_id})"
+    [alert] = messages(sandbox, "anomaly-alert")
+    text = alert.get_body(("plain",)).get_content()
+    report = json.loads(
+        aws("s3").get_object(Bucket=BUCKET, Key=PREFIX + "anomalies.json")["Body"].read()
+    )
+    [found] = [a for a in report["anomalies"] if a["status"] == "new"]
+    [driver] = found["drivers"]
+    assert driver["account"] == spike.account_id and driver["share"] == 1.0
+    # A single driver at 100% of the impact is the impact, to the cent.
+    assert f"{label}: +{money(found['impact'])} (100.0% of impact)" in text
+    assert sum(Decimal(u["impact"]) for u in found["usage_types"]) <= Decimal(found["impact"])
+
+    [digest] = messages(sandbox, "daily-digest")
+    body = digest.get_body(("plain",)).get_content()
+    top = body.split("cost lines\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert len(top) == 10
+    for line in top:
+        account = re.search(r"\((\d{12})\): \$", line).group(1)
+        assert f"/ {names[account]} ({account}): $" in line, line
+    assert re.search(r", mostly .+ \(\d{12}\)\n", body), body.split("Top movers", 1)[1][:800]
+
+    pdf = aws("s3").get_object(Bucket=BUCKET, Key=PREFIX + "executive_snapshot.pdf")["Body"].read()
+    pdf_text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    mostly = re.findall(r"mostly (.+) \((\d{12})\)", pdf_text)
+    assert mostly and all(names[account] == name for name, account in mostly)

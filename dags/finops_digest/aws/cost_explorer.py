@@ -101,18 +101,22 @@ def day_total(
 
 def accounts_with_costs(
     ce_client: Any, *, start: date, end: date, metric: str, excluded_record_types: Sequence[str]
-) -> set[str]:
-    """Every linked account with a non-zero cost in [start, end), whatever the tree says."""
+) -> dict[str, str]:
+    """Every linked account with a non-zero cost in [start, end), whatever the tree says, with
+    the name Cost Explorer gives it (``DimensionValueAttributes``' description; "" if none)."""
     request = build_request(
         None, start, end, metric, excluded_record_types, group_by=(GROUP_BY[1],)
     )
-    found = set()
+    found: set[str] = set()
+    names: dict[str, str] = {}
     for response in pages(ce_client, request):
+        for attribute in response.get("DimensionValueAttributes", []):
+            names[attribute["Value"]] = attribute.get("Attributes", {}).get("description", "")
         for result in response.get("ResultsByTime", []):
             for group in result.get("Groups", []):
                 if float(group["Metrics"][metric]["Amount"]) != 0:
                     found.add(group["Keys"][0])
-    return found
+    return {account: names.get(account, "") for account in sorted(found)}
 
 
 def pages(ce_client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:

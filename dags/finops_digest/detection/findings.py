@@ -11,7 +11,7 @@ from typing import Any
 from finops_digest.billing_day import days_before
 from finops_digest.detection.detector import HISTORY_DAYS, Finding, Thresholds, detect, root_cause
 from finops_digest.ingest.cost_rows import CostRow
-from finops_digest.money import cents
+from finops_digest.money import apportion, cents
 
 ALL_SERVICES = "All services"
 ORGANIZATION = "All OUs"
@@ -95,9 +95,13 @@ def _as_dict(finding: Finding, drivers: list[tuple[str, Decimal, float]]) -> dic
         "impact": money(finding.impact),
         "impact_pct": None if finding.impact_pct is None else round(finding.impact_pct, 4),
         "reason": finding.reason,
+        # Each account's part of the impact, in cents that add up to it: the alert shows them
+        # side by side ("100.0% of impact" is the impact to the cent).
         "drivers": [
-            {"account": account, "impact": money(impact), "share": round(share, 4)}
-            for account, impact, share in drivers
+            {"account": account, "impact": money(part), "share": round(share, 4)}
+            for (account, _, share), part in zip(
+                drivers, apportion(finding.impact, [s for _, _, s in drivers]), strict=True
+            )
         ],
     }
 

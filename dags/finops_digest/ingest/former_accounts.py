@@ -19,9 +19,11 @@ LOOKBACK_DAYS = 35
 
 
 def attribute_former_accounts(
-    s3_client: Any, bucket: str, day: date, organization: dict[str, Any], former: set[str]
+    s3_client: Any, bucket: str, day: date, organization: dict[str, Any], former: dict[str, str]
 ) -> None:
-    """Add ``former`` accounts to ``organization`` under their last archived OU (or Unattributed)."""
+    """Add ``former`` accounts (id -> the name Cost Explorer gives, or "") to ``organization``
+    under their last archived OU (or Unattributed), with their last archived name, else
+    Cost Explorer's."""
     remaining = set(former)
     last_known: dict[str, dict[str, str]] = {}
     for back in range(1, LOOKBACK_DAYS + 1):
@@ -45,7 +47,7 @@ def attribute_former_accounts(
             organization["ous"].append(ous[ou])
         ous[ou]["accounts"] = sorted([*ous[ou]["accounts"], account])
         organization["accounts"][account] = {
-            "name": known.get("name", ""),
+            "name": known.get("name") or former[account],
             "status": NOT_IN_ORGANIZATION,
             "ou": ou,
         }

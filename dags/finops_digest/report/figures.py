@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from finops_digest.ingest.cost_rows import CostRow, total
+from finops_digest.report.accounts import account_label
 
 TOP_LINES = 10
 TOP_MOVERS = 5
@@ -23,10 +24,14 @@ def digest_figures(
     today: list[CostRow],
     history: Iterable[CostRow],
     anomalies: list[dict[str, Any]],
+    accounts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """KPIs (day total, change vs the previous day and vs the same weekday last week, 7-day
     average, month to date), per-OU totals, the top cost lines, the top movers, the 30-day trend
-    per OU and the anomalies; amounts stay Decimal (the templates format them)."""
+    per OU and the anomalies; amounts stay Decimal (the templates format them). Accounts are
+    shown as people know them, ``name (id)``, with the names of ``accounts`` (the day's
+    mapping)."""
+    accounts = accounts or {}
     history = [row for row in history if row.billing_date < day]
     rows = [*history, *today]
     daily: dict[date, Decimal] = defaultdict(Decimal)
@@ -62,12 +67,15 @@ def digest_figures(
             "ou": r.ou,
             "service": r.service,
             "linked_account": r.linked_account,
+            "account": account_label(r.linked_account, accounts),
             "cost": r.daily_cost,
             "change": _change(r.daily_cost, line_previous.get((r.ou, r.service, r.linked_account))),
         }
         for r in top[:TOP_LINES]
     ]
     movers = top_movers(day, rows)
+    for mover in movers:
+        mover["account"] = account_label(mover["account"], accounts)
     return {
         "billing_date": day,
         "total": day_total,
@@ -97,20 +105,28 @@ def top_movers(day: date, rows: Iterable[CostRow]) -> list[dict[str, Any]]:
     """Every (OU, Service) whose cost changed from the previous day, largest increase first.
 
     Compared per service within an OU, not per account line: that is the level a reader can act
-    on, and it stays stable when usage moves between accounts.
+    on, and it stays stable when usage moves between accounts. Each names the ``account`` that
+    moved most the same way (the one to ask about it).
     """
     previous_day = day - timedelta(days=1)
     now: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     before: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    by_account: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
+        lambda: defaultdict(Decimal)
+    )
     for row in rows:
         if row.billing_date == day:
             now[(row.ou, row.service)] += row.daily_cost
+            by_account[(row.ou, row.service)][row.linked_account] += row.daily_cost
         elif row.billing_date == previous_day:
             before[(row.ou, row.service)] += row.daily_cost
+            by_account[(row.ou, row.service)][row.linked_account] -= row.daily_cost
     movers = []
     for key in set(now) | set(before):
         cost, previous = now.get(key, Decimal(0)), before.get(key, Decimal(0))
         if cost != previous:
+            sign = 1 if cost > previous else -1
+            changes = by_account[key]
             movers.append(
                 {
                     "ou": key[0],
@@ -119,6 +135,7 @@ def top_movers(day: date, rows: Iterable[CostRow]) -> list[dict[str, Any]]:
                     "previous": previous,
                     "change": cost - previous,
                     "pct": float((cost - previous) / previous) if previous else None,
+                    "account": min(changes, key=lambda a: (-sign * changes[a], a)),
                 }
             )
     movers.sort(key=lambda m: (-m["change"], m["ou"], m["service"]))

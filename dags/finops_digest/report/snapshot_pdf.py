@@ -46,7 +46,7 @@ def render_snapshot(context: dict[str, Any]) -> bytes:
         top = _kpis(first, context, _inch_y(1.25))
         top = _ou_table(first, context, top - 0.3)
         if together:
-            top = _trend(first, context, top - 0.25, height=2.9)
+            top = _trend(first, context, top - 0.25, height=2.4)
             _movers(first, context, top - 0.35)
         pdf.savefig(first)
         if not together:
@@ -313,7 +313,11 @@ def _movers(figure: Any, context: dict[str, Any], top: float) -> float:
     for header, x, align in headers:
         _text(figure, MARGIN + x, PAGE_H - y, header, size=7.5, colour=MUTED, ha=align)
     for mover in context["top_movers"]:
-        y -= 0.24
+        y -= 0.34
+        if mover.get("account"):
+            # The account to ask about it, as people know it (name and id), under the line.
+            _text(figure, MARGIN, PAGE_H - y + 0.14, f"mostly {mover['account']}", size=6.5,
+                  colour=MUTED)  # fmt: skip
         colour = "#b91c1c" if mover["change"] > 0 else "#15803d"
         cells = (
             f"{mover['ou']} / {mover['service']}",
@@ -325,7 +329,7 @@ def _movers(figure: Any, context: dict[str, Any], top: float) -> float:
             headers, cells, (TEXT, TEXT, colour, colour), strict=True
         ):
             _text(figure, MARGIN + x, PAGE_H - y, cell, size=8.5, colour=tint, ha=align)
-        figure.lines.append(_rule(figure, y - 0.12))
+        figure.lines.append(_rule(figure, y - 0.22))
     if not context["top_movers"]:
         _text(figure, MARGIN, PAGE_H - y - 0.24, "No change from the previous day.", size=8.5)
     return y

@@ -28,6 +28,8 @@ from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_history import load_history as read_history
 from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
 from finops_digest.ingest.ou_identity import ArchivedLabels
+from finops_digest.money import apportion
+from finops_digest.report.accounts import account_label
 from finops_digest.report.figures import budget_summary
 from finops_digest.store import archive, delivery_record, layout
 from finops_digest.tasks.contracts import (
@@ -110,9 +112,11 @@ def detect_anomalies(
     accounts_of = {ou["name"]: ou["accounts"] for ou in mapping["ous"]}
     ce = aws_client("ce")
     for anomaly in anomalies:
+        for driver in anomaly["drivers"]:
+            driver["name"] = account_label(driver["account"], mapping["accounts"])
         # Usage types cost one more request each: only for spikes that will page someone.
         if anomaly["status"] == status.NEW and anomaly["ou"] in accounts_of:
-            anomaly["usage_types"] = usage_type_drivers(
+            usage_types = usage_type_drivers(
                 ce,
                 day=day,
                 account_ids=[d["account"] for d in anomaly["drivers"]]
@@ -121,6 +125,11 @@ def detect_anomalies(
                 metric=config.cost_metric,
                 excluded_record_types=config.excluded_record_types,
             )
+            # Shown beside the spike's impact: their parts of it, to the cent.
+            parts = apportion(anomaly["impact"], [u["share"] for u in usage_types])
+            anomaly["usage_types"] = [
+                {**u, "impact": str(part)} for u, part in zip(usage_types, parts, strict=True)
+            ]
     if config.aws_anomaly_detection:
         mark_seen_by_aws(ce, day, anomalies)
     counts = {

@@ -53,7 +53,7 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
     )
     if manifest:
         fetched_with = _read_mapping(s3, config, manifest["mapping_key"])
-        seen = set(fetched_with["accounts"])
+        seen = {a: info.get("name", "") for a, info in fetched_with["accounts"].items()}
     else:
         seen = cost_explorer.accounts_with_costs(
             aws_client("ce"),
@@ -62,7 +62,7 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
             metric=config.cost_metric,
             excluded_record_types=config.excluded_record_types,
         )
-    former = seen - set(organization["accounts"])
+    former = {a: name for a, name in seen.items() if a not in organization["accounts"]}
     if former:
         former_accounts.attribute_former_accounts(
             s3, config.archive_bucket, day, organization, former

@@ -61,7 +61,10 @@ def build_report(
     forecast_doc = archive.read_json(s3, forecast["forecast_uri"], forecast["version_id"])
     rows = forecast_rows_from_json(forecast_doc["ous"])
     rows.sort(key=lambda r: (-r["forecast"], r["ou"]))
-    figures = digest_figures(day, today, past, anomalies["anomalies"])
+    # Accounts as people know them: the names of the mapping this run archived.
+    mapping = archived["mapping"]
+    accounts = archive.read_json(s3, mapping["uri"], mapping["version_id"])["accounts"]
+    figures = digest_figures(day, today, past, anomalies["anomalies"], accounts)
     context = {
         **figures,
         "ou_table": ou_table(figures["ous"], rows),
