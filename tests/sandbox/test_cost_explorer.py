@@ -44,9 +44,11 @@ def test_grouped_pages_sum_to_the_organisation_lines(sandbox, aws):
             {"Type": "DIMENSION", "Key": "SERVICE"},
         ],
     )
-    assert len(pages) > 2  # 25 groups a page
+    assert len(pages) > 2  # sandbox.page_size groups a page
     assert all(
-        len(g) <= 25 for p in pages for g in [sum((r["Groups"] for r in p["ResultsByTime"]), [])]
+        len(g) <= sandbox.page_size
+        for p in pages
+        for g in [sum((r["Groups"] for r in p["ResultsByTime"]), [])]
     )
     assert "NextPageToken" not in pages[-1]
     got = _grouped(pages)
@@ -188,3 +190,23 @@ def test_forecast_and_data_unavailable(sandbox, aws):
             Filter={"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": empty_ou}},
         )
     assert err.value.response["Error"]["Code"] == "DataUnavailableException"
+
+
+def test_daily_costs_before_the_14_month_horizon_are_refused_as_aws_refuses_them(sandbox, aws):
+
+    ce = aws("ce")
+    # The sandbox's today is 2026-01-01: it keeps the days from 2024-12-01.
+    kept = ce.get_cost_and_usage(
+        TimePeriod={"Start": "2024-12-01", "End": "2024-12-02"},
+        Granularity="DAILY",
+        Metrics=["UnblendedCost"],
+    )
+    assert kept["ResultsByTime"]
+    with pytest.raises(ClientError) as refused:
+        ce.get_cost_and_usage(
+            TimePeriod={"Start": "2024-11-30", "End": "2024-12-02"},
+            Granularity="DAILY",
+            Metrics=["UnblendedCost"],
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "2024-12-01" in refused.value.response["Error"]["Message"]
