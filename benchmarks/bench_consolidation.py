@@ -5,14 +5,16 @@
 
 ``generate`` writes one day of staged per-OU parts exactly as ``extract_costs`` writes them
 (``cost_rows.to_csv``): 50 OUs (two with names the CSV must quote), up to 150 services per
-account, 10-decimal amounts, ~1 % zero rows, ~0.5 % negative rows, ~0.1 % duplicate keys.
+account, 10-decimal amounts, ~1 % zero rows, ~0.5 % negative rows, ~0.1 % duplicate keys; and
+``account_names.json``, the accounts' names as the day's mapping gives them (one in 20 unnamed).
 
 ``run`` consolidates them with one variant and prints ``{"seconds": ...}`` (reading the parts
 from disk to writing both files; interpreter start and imports excluded):
 
 * ours: ``consolidation.consolidate_parts`` (what the consolidate task runs);
 * floor: pyarrow alone: read each part (type inference), concatenate, sort, write CSV and
-  Parquet; no merging, no zero dropping, amounts as float64, pyarrow's own quoting;
+  Parquet; no merging, no zero dropping, no account names, amounts as float64, pyarrow's own
+  quoting;
 * python: the csv module and ``Decimal`` (``cost_rows``: from_csv, consolidate, to_csv,
   to_parquet), what the consolidate task ran before.
 """
@@ -40,6 +42,7 @@ from finops_digest.ingest.consolidation import consolidate_parts  # noqa: E402
 DAY = date(2025, 9, 14)
 METADATA = {"billing-date": DAY.isoformat(), "cost-metric": "NetAmortizedCost"}
 OUS = 50
+NAMES_FILE = "account_names.json"
 SERVICES_PER_ACCOUNT = 60
 
 
@@ -54,11 +57,13 @@ def generate(rows: int, parts_dir: Path, seed: int = 7) -> list[Path]:
     parts_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     account = 100_000_000_000
+    account_names: dict[str, str] = {}
     for index, ou in enumerate(names):
         part: list[cost_rows.CostRow] = []
         wanted = rows // OUS + (1 if index < rows % OUS else 0)
         while len(part) < wanted:
             account += 1
+            account_names[str(account)] = "" if account % 20 == 0 else f"{ou.lower()}-{account}"
             for service in rng.sample(services, min(SERVICES_PER_ACCOUNT, wanted - len(part))):
                 draw = rng.random()
                 if draw < 0.01:
@@ -74,6 +79,7 @@ def generate(rows: int, parts_dir: Path, seed: int = 7) -> list[Path]:
         path = parts_dir / f"{index:02d}.csv"
         path.write_bytes(cost_rows.to_csv(part[:wanted]))
         paths.append(path)
+    (parts_dir / NAMES_FILE).write_text(json.dumps(account_names))
     return paths
 
 
@@ -89,14 +95,17 @@ def run(variant: str, parts_dir: Path, out_dir: Path) -> float:
     import pyarrow.parquet  # noqa: F401
 
     paths = sorted(parts_dir.glob("*.csv"))
+    account_names = json.loads((parts_dir / NAMES_FILE).read_text())
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    VARIANTS[variant](paths, out_dir)
+    VARIANTS[variant](paths, out_dir, account_names)
     return time.perf_counter() - started
 
 
-def _ours(paths: list[Path], out_dir: Path) -> None:
-    result = consolidate_parts([str(p) for p in paths], _read_file, METADATA, day=DAY)
+def _ours(paths: list[Path], out_dir: Path, account_names: dict[str, str]) -> None:
+    result = consolidate_parts(
+        [str(p) for p in paths], _read_file, METADATA, account_names, day=DAY
+    )
     (out_dir / "ou_breakdown.csv").write_bytes(result.csv)
     (out_dir / "ou_breakdown.parquet").write_bytes(result.parquet)
 
@@ -105,7 +114,7 @@ def _read_file(path: str) -> bytes:
     return Path(path).read_bytes()
 
 
-def _floor(paths: list[Path], out_dir: Path) -> None:
+def _floor(paths: list[Path], out_dir: Path, account_names: dict[str, str]) -> None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
@@ -123,11 +132,13 @@ def _floor(paths: list[Path], out_dir: Path) -> None:
     pq.write_table(table, out_dir / "ou_breakdown.parquet", compression="snappy")
 
 
-def _python(paths: list[Path], out_dir: Path) -> None:
+def _python(paths: list[Path], out_dir: Path, account_names: dict[str, str]) -> None:
     rows = [r for p in paths for r in cost_rows.from_csv(p.read_bytes(), str(p))]
     merged = cost_rows.consolidate(rows)
     (out_dir / "ou_breakdown.csv").write_bytes(cost_rows.to_csv(merged))
-    (out_dir / "ou_breakdown.parquet").write_bytes(cost_rows.to_parquet(merged, METADATA))
+    (out_dir / "ou_breakdown.parquet").write_bytes(
+        cost_rows.to_parquet(merged, METADATA, account_names)
+    )
 
 
 VARIANTS = {"ours": _ours, "floor": _floor, "python": _python}

@@ -93,7 +93,7 @@ def measure(strategy: str, days: int) -> dict:
                 s3,
                 config.archive_bucket,
                 layout.parquet_key(day),
-                to_parquet(rows, {"billing-date": day.isoformat()}),
+                to_parquet(rows, {"billing-date": day.isoformat()}, {}),
                 content_type="application/vnd.apache.parquet",
                 metadata={},
             )

@@ -157,11 +157,11 @@ def finops_daily_digest():
         return ingest.extract_costs(plan, organization, ou)
 
     @task
-    def consolidate(plan: RunPlan, parts: list[OuPart]) -> Consolidated:
-        """Merge the OU parts into the sorted CSV and its Parquet twin."""
+    def consolidate(plan: RunPlan, parts: list[OuPart], organization: Organization) -> Consolidated:
+        """Merge the OU parts into the sorted CSV and its Parquet twin (with account names)."""
         from finops_digest.tasks import ingest
 
-        return ingest.consolidate(plan, list(parts))
+        return ingest.consolidate(plan, list(parts), organization)
 
     @task(outlets=[ARCHIVE_ASSET])
     def archive_to_s3(
@@ -183,7 +183,8 @@ def finops_daily_digest():
 
     @task
     def register_table(plan: RunPlan) -> dict[str, str]:
-        """Create the Glue tables (costs; budget vs forecast) if they do not exist yet."""
+        """Create the Glue tables (costs; budget vs forecast) if they do not exist yet; add the
+        columns a table created by an earlier version lacks."""
         from finops_digest.tasks import catalog
 
         return catalog.register_table(plan)
@@ -312,7 +313,7 @@ def finops_daily_digest():
         parts = extract_costs.partial(plan=plan, organization=organization).expand(
             ou=list_ous(organization)
         )
-        consolidated = consolidate(plan, parts)
+        consolidated = consolidate(plan, parts, organization)
         archived = archive_to_s3(plan, consolidated, organization)
         restated = restate_recent_days(plan, parts, holder)
     with TaskGroup("catalog", tooltip="Glue tables and partition; the quality gate in Athena"):

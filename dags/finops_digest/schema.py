@@ -10,6 +10,14 @@ from typing import Any
 CSV_HEADER = ("BillingDate", "OU", "Service", "LinkedAccount", "DailyCost")
 COST_TYPES = ("date", "string", "string", "string", "double")
 COST_COLUMNS = tuple(zip((n.lower() for n in CSV_HEADER), COST_TYPES, strict=True))
+# What the Parquet file and the Athena table hold beyond the CSV contract (whose five columns
+# never change): the account's name from the day's account-to-OU mapping, null when unknown.
+# Appended after the CSV's columns rather than placed beside linkedaccount: Athena reads Parquet
+# by name, but a reader that maps columns by position (Hive's parquet.column.index.access, some
+# Spark or Presto settings) would read the files archived before this column shifted by one; at
+# the end, those files simply lack it and read as NULL either way.
+PARQUET_ONLY_COLUMNS = (("accountname", "string"),)
+COST_TABLE_COLUMNS = COST_COLUMNS + PARQUET_ONLY_COLUMNS
 
 # Typed keys let the seed's query compare `year = 2025` as Athena users expect; a crawler
 # creating the table itself would type them as strings.

@@ -72,6 +72,7 @@ def test_the_chain_follows_the_design(dagbag):
     downstream = {_short(t.task_id): {_short(d) for d in t.downstream_task_ids} for t in dag.tasks}
     assert "extract_costs" in downstream["list_ous"] and "list_ous" in downstream["discover_ous"]
     assert "consolidate" in downstream["extract_costs"]
+    assert "consolidate" in downstream["discover_ous"], "the Parquet names accounts as mapped"
     assert "archive_to_s3" in downstream["consolidate"]
     assert "crawl_catalog" in downstream["register_table"]
     assert "validate_in_athena" in downstream["crawl_catalog"]

@@ -46,6 +46,7 @@ def resources_of(
         table = {
             "GetTable": params.get("Name"),
             "CreateTable": (params.get("TableInput") or {}).get("Name"),
+            "UpdateTable": (params.get("TableInput") or {}).get("Name"),
         }.get(operation) or params.get("TableName")
         if table:
             db = params["DatabaseName"]

@@ -17,7 +17,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from finops_digest.schema import BUDGET_COLUMNS, COST_COLUMNS, PARTITION_KEYS
+from finops_digest.schema import BUDGET_COLUMNS, COST_TABLE_COLUMNS, PARTITION_KEYS
 from finops_digest.store import layout
 from finops_digest.store.catalog import PROJECTION, render_sql
 from sandbox import SANDBOX_DEFAULTS
@@ -104,7 +104,7 @@ def _ddl(name: str) -> tuple[tuple, dict[str, Any]]:
 
 def test_ddl_declares_the_table_the_dag_creates():
     columns, props = _ddl("ou_breakdown")
-    assert columns == COST_COLUMNS
+    assert columns == COST_TABLE_COLUMNS
     location = props["LocationProperty"].this.name
     assert location == layout.s3_uri("my-archive", layout.PARQUET_PREFIX + "/")
 

@@ -43,6 +43,7 @@ OPTIONAL_FEATURES = {
     "ce:GetAnomalies",  # aws_anomaly_detection
     "budgets:ViewBudget",  # budgets from AWS Budgets
     "ce:GetCostForecast",  # the budget forecast, when budgets are configured
+    "glue:UpdateTable",  # a table created by an earlier version, without a newer column
 }
 
 

@@ -159,7 +159,7 @@ def test_numbers_that_fail_the_quality_gate_hold_the_digest_back_and_say_why(
     config_env(finops_config)
     # A stray file in the day's partition: Athena would count its rows too.
     stray = to_parquet(
-        [CostRow(date(2025, 8, 5), "Data", "Stray", "000000000000", Decimal("1"))], {}
+        [CostRow(date(2025, 8, 5), "Data", "Stray", "000000000000", Decimal("1"))], {}, {}
     )
     aws("s3").put_object(
         Bucket=finops_config["archive_bucket"],

@@ -93,7 +93,14 @@ def test_parquet_twin_has_the_same_rows_typed(spike_runs, aws):
     body = aws("s3").get_object(Bucket=BUCKET, Key=PARQUET_KEY)["Body"].read()
     table = pq.read_table(io.BytesIO(body))
     csv_rows = from_csv(aws("s3").get_object(Bucket=BUCKET, Key=CSV_KEY)["Body"].read(), CSV_KEY)
-    assert table.column_names == ["billingdate", "ou", "service", "linkedaccount", "dailycost"]
+    assert table.column_names == [
+        "billingdate",
+        "ou",
+        "service",
+        "linkedaccount",
+        "dailycost",
+        "accountname",
+    ]
     assert table.num_rows == len(csv_rows)
     assert table.schema.metadata[b"cost-metric"] == b"NetAmortizedCost"
     assert round(sum(table.column("dailycost").to_pylist()), 2) == round(

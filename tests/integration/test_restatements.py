@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
+import json
 from datetime import date
 from decimal import Decimal
 
+import pyarrow.parquet as pq
 import pytest
 
 from finops_digest.ingest.cost_rows import from_csv, total
+from finops_digest.store import layout
 from sandbox import Spike
 from sandbox import cost_explorer as sandbox_cost_explorer
 from tests.integration.conftest import run_dag, task_states
@@ -62,6 +66,19 @@ def test_a_changed_day_gets_a_new_version_and_the_digest_says_so(restated_run, a
     )
     assert new > old, "the late usage raised the day"
     assert f"2025-09-10 restated: +${new - old:,.2f}" in text
+
+
+def test_the_restated_parquet_names_the_accounts_as_that_days_mapping(restated_run, aws):
+    s3 = aws("s3")
+    mapping_key = layout.archive_key(RESTATED, layout.MAPPING_NAME)
+    mapping = json.loads(s3.get_object(Bucket=BUCKET, Key=mapping_key)["Body"].read())
+    body = s3.get_object(Bucket=BUCKET, Key=layout.parquet_key(RESTATED))
+    assert body["Metadata"]["restated-by-run-of"] == "2025-09-11"
+    table = pq.read_table(io.BytesIO(body["Body"].read()))
+    accounts, names = table["linkedaccount"].to_pylist(), table["accountname"].to_pylist()
+    named = dict(zip(accounts, names, strict=True))
+    assert all(named.values())
+    assert named == {account: mapping["accounts"][account]["name"] for account in named}
 
 
 def test_unchanged_days_are_left_alone(restated_run, aws, sandbox, airflow_db, finops_config):

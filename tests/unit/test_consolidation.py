@@ -19,7 +19,7 @@ from finops_digest.ingest.cost_rows import (
     to_parquet,
     total,
 )
-from finops_digest.schema import COST_COLUMNS
+from finops_digest.schema import COST_TABLE_COLUMNS
 
 DAY = date(2025, 9, 14)
 METADATA = {"billing-date": DAY.isoformat(), "cost-metric": "NetAmortizedCost"}
@@ -80,10 +80,14 @@ amounts = st.one_of(
 )
 
 
-def consolidate_parts(parts, metadata, day=None):
+# Some accounts named (with text the CSV would quote), some named "", the rest not in it.
+account_names = st.dictionaries(names, st.one_of(st.just(""), tricky_text), max_size=6)
+
+
+def consolidate_parts(parts, metadata, day=None, account_names=None):
     """``consolidate_parts`` over in-memory parts: (source, bytes) pairs."""
     data = dict(parts)
-    return consolidate_staged(list(data), data.__getitem__, metadata, day)
+    return consolidate_staged(list(data), data.__getitem__, metadata, account_names or {}, day)
 
 
 def cost_row(days):
@@ -106,13 +110,13 @@ def reference(parts):
     return merged, to_csv(merged), str(total(merged))
 
 
-def assert_same_as_reference(parts, day=None):
+def assert_same_as_reference(parts, day=None, account_names=None):
     merged, expected_csv, expected_total = reference(parts)
-    result = consolidate_parts(parts, METADATA, day=day)
+    result = consolidate_parts(parts, METADATA, day=day, account_names=account_names)
     assert result.csv == expected_csv
     assert result.rows == len(merged)
     assert result.total == expected_total
-    expected_parquet = pq.read_table(io.BytesIO(to_parquet(merged, METADATA)))
+    expected_parquet = pq.read_table(io.BytesIO(to_parquet(merged, METADATA, account_names or {})))
     ours = pq.read_table(io.BytesIO(result.parquet))
     assert ours.schema.equals(expected_parquet.schema, check_metadata=True)
     assert ours.equals(expected_parquet)
@@ -123,9 +127,10 @@ def assert_same_as_reference(parts, day=None):
 @given(
     rows=st.lists(cost_row(st.just(DAY)), max_size=40),
     cuts=st.lists(st.integers(0, 40), max_size=4),
+    named=account_names,
 )
-def test_one_day_is_byte_for_byte_the_reference(rows, cuts):
-    result = assert_same_as_reference(parts_of(rows, cuts), day=DAY)
+def test_one_day_is_byte_for_byte_the_reference(rows, cuts, named):
+    result = assert_same_as_reference(parts_of(rows, cuts), day=DAY, account_names=named)
     assert result.columnar  # these are all amounts the columnar path handles itself
 
 
@@ -146,11 +151,12 @@ def test_several_days_sort_by_date_first(rows, cuts):
     odd=st.sampled_from(
         ["1E+3", "0.000000000001", "+5", "7.", ".25", "1_000", "12345678901234567890"]
     ),
+    named=account_names,
 )
-def test_amounts_the_columnar_path_cannot_hold_still_match_the_reference(rows, odd):
+def test_amounts_the_columnar_path_cannot_hold_still_match_the_reference(rows, odd, named):
     # Hand-written parts may hold amounts Decimal reads but decimal128(38, 10) does not.
     data = to_csv(rows) + f"{DAY.isoformat()},Odd,Service,1,{odd}\r\n".encode()
-    result = assert_same_as_reference([("s3://bucket/odd.csv", data)], day=DAY)
+    result = assert_same_as_reference([("s3://bucket/odd.csv", data)], day=DAY, account_names=named)
     assert not result.columnar
 
 
@@ -178,7 +184,7 @@ def test_the_columnar_parquet_has_the_reference_schema_and_the_tables_columns():
     columnar = consolidate_parts([("s3://b/p.csv", part)], METADATA, DAY)
     assert columnar.columnar
     written = pq.read_table(io.BytesIO(columnar.parquet)).schema
-    reference = pq.read_table(io.BytesIO(to_parquet([], METADATA))).schema
+    reference = pq.read_table(io.BytesIO(to_parquet([], METADATA, {}))).schema
     assert written.equals(reference, check_metadata=True)
     assert [(f.name, str(f.type)) for f in written] == [
         ("billingdate", "date32[day]"),
@@ -186,8 +192,9 @@ def test_the_columnar_parquet_has_the_reference_schema_and_the_tables_columns():
         ("service", "string"),
         ("linkedaccount", "string"),
         ("dailycost", "double"),
+        ("accountname", "string"),
     ]
-    assert [f.name for f in written] == [name for name, _ in COST_COLUMNS]
+    assert [f.name for f in written] == [name for name, _ in COST_TABLE_COLUMNS]
 
 
 def test_another_days_costs_are_refused():
@@ -236,3 +243,19 @@ def test_formula_cells_are_neutralised_in_the_csv_but_true_in_parquet():
     table = pq.read_table(io.BytesIO(result.parquet))
     assert set(table.column("ou").to_pylist()) == {'=HYPERLINK("http://evil")', "@ou"}
     assert from_csv(result.csv, "csv") == sorted(rows, key=lambda r: (r.ou, -r.daily_cost))
+
+
+def test_accounts_are_named_in_the_parquet_only_and_unknown_names_are_null():
+    rows = [
+        CostRow(DAY, "Data", "Amazon S3", "111111111111", Decimal("3")),
+        CostRow(DAY, "Data", "AWS Lambda", "222222222222", Decimal("2")),
+        CostRow(DAY, "Data", "Amazon EC2", "333333333333", Decimal("1")),
+    ]
+    parts = [("s3://b/p.csv", to_csv(rows))]
+    named = {"111111111111": '=prod, "main"', "222222222222": ""}
+    result = assert_same_as_reference(parts, day=DAY, account_names=named)
+    assert result.columnar
+    table = pq.read_table(io.BytesIO(result.parquet))
+    # The true name (no formula neutralisation); "" and an account not in the mapping: null.
+    assert table.column("accountname").to_pylist() == ['=prod, "main"', None, None]
+    assert result.csv == consolidate_parts(parts, METADATA, DAY).csv, "the CSV does not change"

@@ -57,6 +57,12 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
     return {"root_id": root_id, "ous": ous, "accounts": accounts}
 
 
+def account_names(mapping: dict[str, Any]) -> dict[str, str]:
+    """Account id -> the account's name ("" when Organizations gave none), from an
+    account-to-OU mapping: ``walk_organization``'s answer, as ``discover_ous`` stages it."""
+    return {account: info.get("name", "") for account, info in mapping["accounts"].items()}
+
+
 def _make_labels_distinct(ous: list[dict[str, Any]], accounts: dict[str, dict[str, str]]) -> None:
     """Two OUs may spell the same path: a top-level OU named like the root pseudo-OU, or one
     whose name contains "/" beside the nested path it spells (Organizations allows both). Each

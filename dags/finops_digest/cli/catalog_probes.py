@@ -2,8 +2,8 @@
 
 Athena has no dry run: the probe runs ``SELECT 1`` in the workgroup (it scans no data; its result
 file goes to the results location, ``athena-results/`` by default, which expires after 30 days),
-as the DAG's validation query does. ``CreateTable``, ``BatchCreatePartition`` and ``StartCrawler``
-are not called: each would change the catalog.
+as the DAG's validation query does. ``CreateTable``, ``UpdateTable``, ``BatchCreatePartition`` and
+``StartCrawler`` are not called: each would change the catalog.
 """
 
 from __future__ import annotations
@@ -58,6 +58,11 @@ def probes(config: FinopsConfig) -> list[Probe]:
         ),
         Probe(
             "glue:CreateTable", f"table {db}.{table}", skip="not called: it would create the table"
+        ),
+        Probe(
+            "glue:UpdateTable",
+            f"table {db}.{table}",
+            skip="not called: it would change the table (register_table adds missing columns)",
         ),
         Probe(
             "glue:BatchCreatePartition",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -31,7 +31,7 @@ from typing import Any
 
 from finops_digest.ingest import columnar_csv, cost_rows
 from finops_digest.ingest.columnar_csv import KEY_COLUMNS, NotColumnar
-from finops_digest.schema import COST_COLUMNS, arrow_schema
+from finops_digest.schema import COST_TABLE_COLUMNS, arrow_schema
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,18 @@ def consolidate_parts(
     sources: Sequence[str],
     read: Callable[[str], bytes],
     metadata: dict[str, str],
+    account_names: Mapping[str, str],
     day: date | None = None,
 ) -> Consolidated:
     """Merge duplicate keys (exact sums), drop zero costs, sort, and write CSV and Parquet.
 
     ``sources`` name the staged CSV parts (written by ``cost_rows.to_csv``; e.g. s3:// URIs, as
     errors name them) and ``read(source)`` returns a part's bytes; parts are read one at a time.
-    ``metadata`` goes into the Parquet schema. With ``day``, another day's costs are an error.
+    ``metadata`` goes into the Parquet schema, ``account_names`` (account id -> name) into its
+    accountname column. With ``day``, another day's costs are an error.
     """
     try:
-        return _columnar(sources, read, metadata, day)
+        return _columnar(sources, read, metadata, account_names, day)
     except NotColumnar as reason:
         log.warning("Consolidating with the reference functions: %s", reason)
     rows = [row for source in sources for row in cost_rows.from_csv(read(source), source)]
@@ -76,7 +78,7 @@ def consolidate_parts(
     merged = cost_rows.consolidate(rows)
     return Consolidated(
         csv=cost_rows.to_csv(merged),
-        parquet=cost_rows.to_parquet(merged, metadata),
+        parquet=cost_rows.to_parquet(merged, metadata, account_names),
         rows=len(merged),
         total=str(cost_rows.total(merged)),
         columnar=False,
@@ -95,6 +97,7 @@ def _columnar(
     sources: Sequence[str],
     read: Callable[[str], bytes],
     metadata: dict[str, str],
+    account_names: Mapping[str, str],
     day: date | None,
 ) -> Consolidated:
     import pyarrow as pa
@@ -146,10 +149,11 @@ def _columnar(
     names, fields = {}, {}
     for column in KEY_COLUMNS:
         names[column], fields[column] = keys.sorted_names(column, order)
+    account_name = keys.sorted_lookup("LinkedAccount", order, account_names)
     del keys, order
     # Arrow releases the GIL: the Parquet file is written while the CSV is assembled.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        parquet = pool.submit(_parquet_bytes, names, amounts, metadata)
+        parquet = pool.submit(_parquet_bytes, names, account_name, amounts, metadata)
         csv = columnar_csv.csv_bytes(fields, amounts)
         return Consolidated(
             csv=csv, parquet=parquet.result(), rows=len(amounts), total=total, columnar=True
@@ -263,6 +267,14 @@ class _Keys:
         quoted = columnar_csv.quoted(columnar_csv.neutralized(names))
         return plain, (plain if quoted is names else quoted.take(codes))
 
+    def sorted_lookup(self, column: str, order: Any, lookup: Mapping[str, str]) -> Any:
+        """What ``lookup`` gives the column's values, in ``order``; null where it gives nothing
+        or "" (as ``cost_rows.to_parquet``). Looked up once per distinct value, not per row."""
+        import pyarrow as pa
+
+        found = [lookup.get(value) or None for value in self.names[column].to_pylist()]
+        return pa.array(found, pa.string()).take(self.codes[column].take(order))
+
 
 def _repeated_in(key: Any, frequency: Any) -> Any:
     """Mask of the rows whose key counts more than once in ``frequency`` (``value_counts``)."""
@@ -324,7 +336,9 @@ def _sortable(exact: Any) -> Any:
     return pa.array(words[2 * exact.offset : 2 * (exact.offset + len(exact)) : 2])
 
 
-def _parquet_bytes(names: dict[str, Any], amounts: Any, metadata: dict[str, str]) -> bytes:
+def _parquet_bytes(
+    names: dict[str, Any], account_name: Any, amounts: Any, metadata: dict[str, str]
+) -> bytes:
     """The ``cost_rows.to_parquet`` file: the same schema, metadata and compression."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -337,11 +351,11 @@ def _parquet_bytes(names: dict[str, Any], amounts: Any, metadata: dict[str, str]
         names["LinkedAccount"],
         # Text to double is correctly rounded, as float(Decimal) is: the same float64.
         pc.cast(amounts, pa.float64()),
+        account_name,
     ]
     sink = io.BytesIO()
-    pq.write_table(
-        pa.table(columns, schema=arrow_schema(COST_COLUMNS, metadata)), sink, compression="snappy"
-    )
+    schema = arrow_schema(COST_TABLE_COLUMNS, metadata)
+    pq.write_table(pa.table(columns, schema=schema), sink, compression="snappy")
     return sink.getvalue()
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from finops_digest.errors import FinopsError
 from finops_digest.ingest.csv_safety import neutralize, restore
-from finops_digest.schema import COST_COLUMNS, CSV_HEADER, arrow_schema
+from finops_digest.schema import COST_TABLE_COLUMNS, CSV_HEADER, arrow_schema
 
 
 class CostDataError(FinopsError, ValueError):
@@ -105,12 +105,15 @@ def from_csv(data: bytes, source: str) -> list[CostRow]:
     return rows
 
 
-def to_parquet(rows: list[CostRow], metadata: dict[str, str]) -> bytes:
-    """The same rows, typed, for Athena (partition keys live in the path, not the file)."""
+def to_parquet(
+    rows: list[CostRow], metadata: dict[str, str], account_names: Mapping[str, str]
+) -> bytes:
+    """The same rows, typed, for Athena (partition keys live in the path, not the file), with
+    each account's name from ``account_names`` (account id -> name; null when it has none)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = arrow_schema(COST_COLUMNS, metadata)
+    schema = arrow_schema(COST_TABLE_COLUMNS, metadata)
     table = pa.table(
         [
             [r.billing_date for r in rows],
@@ -118,6 +121,8 @@ def to_parquet(rows: list[CostRow], metadata: dict[str, str]) -> bytes:
             [r.service for r in rows],
             [r.linked_account for r in rows],
             [float(r.daily_cost) for r in rows],
+            # Null, not "", for an account the mapping does not name: unknown is not empty.
+            [account_names.get(r.linked_account) or None for r in rows],
         ],
         schema=schema,
     )

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from finops_digest.aws.organizations import account_names
 from finops_digest.billing_day import days_before
 from finops_digest.ingest.cost_rows import CostRow, consolidate, from_csv, to_csv, to_parquet, total
 from finops_digest.store import archive, day_lock, layout
@@ -66,8 +67,11 @@ def _restate(
     archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
     if archived is None:
         return None
-    attributed = _attribute(s3_client, bucket, earlier, rows)
-    fresh = consolidate(attributed)
+    data = archive.get_if_exists(
+        s3_client, bucket, layout.archive_key(earlier, layout.MAPPING_NAME)
+    )
+    mapping = json.loads(data) if data is not None else None
+    fresh = consolidate(_attribute(mapping, rows))
     fresh_csv = to_csv(fresh)
     if fresh_csv == archived:
         return None
@@ -89,7 +93,8 @@ def _restate(
         s3_client,
         bucket,
         layout.parquet_key(earlier),
-        to_parquet(fresh, meta),
+        # The accounts named as on that day (none, for a day archived without its mapping).
+        to_parquet(fresh, meta, account_names(mapping) if mapping else {}),
         content_type="application/vnd.apache.parquet",
         metadata=meta,
     )
@@ -105,10 +110,10 @@ def _restate(
     }
 
 
-def _attribute(s3_client: Any, bucket: str, day: date, rows: list[CostRow]) -> list[CostRow]:
-    """Each account's OU as archived for that day, so moving an account never rewrites the past."""
-    data = archive.get_if_exists(s3_client, bucket, layout.archive_key(day, layout.MAPPING_NAME))
-    if data is None:
+def _attribute(mapping: dict[str, Any] | None, rows: list[CostRow]) -> list[CostRow]:
+    """Each account's OU in the day's archived ``mapping``, so moving an account never rewrites
+    the past."""
+    if mapping is None:
         return rows
-    ou_of = {account: info["ou"] for account, info in json.loads(data)["accounts"].items()}
+    ou_of = {account: info["ou"] for account, info in mapping["accounts"].items()}
     return [replace(r, ou=ou_of.get(r.linked_account, r.ou)) for r in rows]

@@ -8,7 +8,7 @@ from typing import Any
 
 from finops_digest.errors import FinopsError
 from finops_digest.resources import sql_path
-from finops_digest.schema import BUDGET_COLUMNS, COST_COLUMNS, PARTITION_KEYS
+from finops_digest.schema import BUDGET_COLUMNS, COST_TABLE_COLUMNS, PARTITION_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def table_input(
     table: str,
     location: str,
     cost_metric: str,
-    columns: tuple[tuple[str, str], ...] = COST_COLUMNS,
+    columns: tuple[tuple[str, str], ...] = COST_TABLE_COLUMNS,
     parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Glue ``TableInput`` of a Parquet table, partitioned by year, month, day."""
@@ -66,11 +66,32 @@ def budget_table_input(table: str, location: str, cost_metric: str) -> dict[str,
     return table_input(table, location, cost_metric, BUDGET_COLUMNS, PROJECTION)
 
 
+# What UpdateTable takes back of what GetTable returns (the rest, CreateTime, VersionId and
+# the like, is read-only and refused in a TableInput).
+_TABLE_INPUT_KEYS = (
+    "Name",
+    "Description",
+    "Owner",
+    "LastAccessTime",
+    "LastAnalyzedTime",
+    "Retention",
+    "StorageDescriptor",
+    "PartitionKeys",
+    "ViewOriginalText",
+    "ViewExpandedText",
+    "TableType",
+    "Parameters",
+    "TargetTable",
+    "ViewDefinition",
+)
+
+
 def ensure_table(glue_client: Any, database: str, wanted: dict[str, Any]) -> str:
     """Create the table ``wanted`` (a ``TableInput``) if missing; refuse one with other partition
-    keys or another location.
+    keys or another location; add the columns of ``wanted`` an existing table lacks (a table
+    created before they were), with ``UpdateTable``.
 
-    Returns "created" or "exists".
+    Returns "created", "updated" or "exists".
     """
     table = wanted["Name"]
     location = wanted["StorageDescriptor"]["Location"]
@@ -98,7 +119,53 @@ def ensure_table(glue_client: Any, database: str, wanted: dict[str, Any]) -> str
             f"Glue table {database}.{table} points at {found!r}; expected {location!r} "
             "(the archive_bucket in finops_config). Use another glue_database or fix the table."
         )
-    return "exists"
+    missing = _missing_columns(f"{database}.{table}", existing, wanted)
+    if not missing:
+        return "exists"
+    # Partitions registered before keep their own (older) columns; Athena reads their files by
+    # name, so the new columns read as NULL there. New partitions copy the table's columns.
+    glue_client.update_table(DatabaseName=database, TableInput=_widened(existing, missing))
+    log.info(
+        "Added columns %s to Glue table %s.%s",
+        ", ".join(c["Name"] for c in missing),
+        database,
+        table,
+    )
+    return "updated"
+
+
+def _missing_columns(
+    name: str, existing: dict[str, Any], wanted: dict[str, Any]
+) -> list[dict[str, str]]:
+    """The columns of ``wanted`` (a ``TableInput``) the ``existing`` table (``GetTable``) lacks,
+    in ``wanted``'s order. Additive only: a column it has with another type is an error, and its
+    columns ``wanted`` lacks are left alone."""
+    found = {
+        c["Name"].lower(): c["Type"].lower()
+        for c in existing.get("StorageDescriptor", {}).get("Columns", [])
+    }
+    missing = []
+    for column in wanted["StorageDescriptor"]["Columns"]:
+        kind = found.get(column["Name"].lower())
+        if kind is None:
+            missing.append(column)
+        elif kind.replace(" ", "") != column["Type"].lower().replace(" ", ""):
+            raise CatalogError(
+                f"Glue table {name} has column {column['Name']} of type {kind}; expected "
+                f"{column['Type']}. The DAG only adds columns, never retypes one: fix the "
+                "column's type in Glue (the Parquet files hold the expected type)."
+            )
+    return missing
+
+
+def _widened(existing: dict[str, Any], columns: list[dict[str, str]]) -> dict[str, Any]:
+    """The ``TableInput`` of the ``existing`` table (``GetTable``) with ``columns`` appended to
+    its own: location, SerDe, partition keys and parameters as they are."""
+    table_input = {k: existing[k] for k in _TABLE_INPUT_KEYS if k in existing}
+    sd = dict(existing["StorageDescriptor"])
+    sd["Columns"] = [*sd.get("Columns", []), *columns]
+    table_input["StorageDescriptor"] = sd
+    return table_input
 
 
 def require_crawler_target(glue_client: Any, crawler: str, location: str) -> None:

@@ -41,9 +41,10 @@ class QualityGateError(CatalogError):
 
 @fail_fast
 def register_table(plan: RunPlan) -> dict[str, str]:
-    """Make sure the Glue tables exist with typed partition keys: the cost table where the
-    crawler looks, and the budget table (partitions projected) beside it. Returns the tables'
-    names with "created" or "exists"."""
+    """Make sure the Glue tables exist with typed partition keys and every column of
+    ``schema``: the cost table where the crawler looks, and the budget table (partitions
+    projected) beside it; a table created before a column was added gets it. Returns the tables'
+    names with "created", "updated" or "exists"."""
     config = settings(plan)
     glue = aws_client("glue")
     location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")

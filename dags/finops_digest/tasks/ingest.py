@@ -9,7 +9,7 @@ from typing import Any
 
 from finops_digest.aws import cost_explorer
 from finops_digest.aws.clients import aws_client
-from finops_digest.aws.organizations import walk_organization
+from finops_digest.aws.organizations import account_names, walk_organization
 from finops_digest.config import FinopsConfig
 from finops_digest.errors import FinopsError
 from finops_digest.ingest import former_accounts, prefetch_manifest, restatements
@@ -180,8 +180,9 @@ def _read_mapping(s3: Any, config: FinopsConfig, key: str) -> dict[str, Any]:
 
 
 @fail_fast
-def consolidate(plan: RunPlan, parts: list[OuPart]) -> Consolidated:
-    """Merge the per-OU parts into the sorted CSV and its Parquet twin (staged for archiving).
+def consolidate(plan: RunPlan, parts: list[OuPart], organization: Organization) -> Consolidated:
+    """Merge the per-OU parts into the sorted CSV and its Parquet twin (staged for archiving);
+    the Parquet also names each account, as the day's mapping (``organization``) does.
 
     Columnar (``consolidation``), byte for byte what the ``cost_rows`` functions write; the
     parts are fetched one after another and only this day's rows are ever in memory.
@@ -192,6 +193,7 @@ def consolidate(plan: RunPlan, parts: list[OuPart]) -> Consolidated:
         [part["uri"] for part in parts],
         lambda uri: archive.read_uri(s3, uri),
         config.provenance(day),
+        account_names(archive.read_json(s3, organization["mapping_uri"])),
         day=day,
     )
     bucket = config.archive_bucket

@@ -56,6 +56,7 @@
         "glue:GetDatabase",
         "glue:GetTable",
         "glue:CreateTable",
+        "glue:UpdateTable",
         "glue:GetPartition",
         "glue:GetPartitions",
         "glue:BatchCreatePartition"
