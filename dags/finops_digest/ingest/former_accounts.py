@@ -3,7 +3,6 @@ their costs are reported under their last known OU, or a named pseudo-OU, never 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -30,10 +29,10 @@ def attribute_former_accounts(
         if not remaining:
             break
         key = layout.archive_key(day - timedelta(days=back), layout.MAPPING_NAME)
-        data = archive.get_if_exists(s3_client, bucket, key)
-        if data is None:
+        mapping = archive.get_json_if_exists(s3_client, bucket, key)
+        if mapping is None:
             continue
-        accounts = json.loads(data)["accounts"]
+        accounts = mapping["accounts"]
         for account in list(remaining):
             if account in accounts:
                 last_known[account] = accounts[account]

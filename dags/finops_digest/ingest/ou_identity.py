@@ -9,7 +9,6 @@ labels through that day's mapping as today's labels, so a rename starts no new s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -47,8 +46,7 @@ class ArchivedLabels:
     def mapping(self, key: str) -> dict[str, Any] | None:
         """The mapping stored at ``key`` (an archived day's, or a prefetch's); None if absent."""
         if key not in self._mappings:
-            data = archive.get_if_exists(self._s3, self._bucket, key)
-            self._mappings[key] = None if data is None else json.loads(data)
+            self._mappings[key] = archive.get_json_if_exists(self._s3, self._bucket, key)
         return self._mappings[key]
 
     def of_key(self, key: str) -> dict[str, str]:

@@ -35,8 +35,7 @@ def write_manifest(
 def read_manifest(s3_client: Any, bucket: str, day: date) -> dict[str, Any] | None:
     """``{"parts": {OU: part key}, "mapping_key": ...}`` of a prefetched day; None when the day
     was not prefetched."""
-    data = archive.get_if_exists(s3_client, bucket, layout.prefetch_manifest_key(day))
-    return None if data is None else json.loads(data)
+    return archive.get_json_if_exists(s3_client, bucket, layout.prefetch_manifest_key(day))
 
 
 def prefetched_days(s3_client: Any, bucket: str, days: Sequence[date]) -> dict[date, dict]:

@@ -3,7 +3,6 @@ whose numbers changed, attributed with that day's own account-to-OU mapping."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -67,10 +66,9 @@ def _restate(
     archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
     if archived is None:
         return None
-    data = archive.get_if_exists(
+    mapping = archive.get_json_if_exists(
         s3_client, bucket, layout.archive_key(earlier, layout.MAPPING_NAME)
     )
-    mapping = json.loads(data) if data is not None else None
     fresh = consolidate(_attribute(mapping, rows))
     fresh_csv = to_csv(fresh)
     if fresh_csv == archived:

@@ -76,6 +76,12 @@ def get_if_exists(s3_client: Any, bucket: str, key: str) -> bytes | None:
         return None
 
 
+def get_json_if_exists(s3_client: Any, bucket: str, key: str) -> Any | None:
+    """The latest version's JSON document, or None when there is no such object."""
+    data = get_if_exists(s3_client, bucket, key)
+    return None if data is None else json.loads(data)
+
+
 def read_uri(s3_client: Any, uri: str, version_id: str | None = None) -> bytes:
     """The bytes behind an ``s3://`` pointer a task was handed (a given version, or the latest)."""
     bucket, key = parse_s3_uri(uri)

@@ -176,14 +176,14 @@ def _previous_anomalies(
     refused every recipient, the task failed), its findings do not continue an episode, so
     today's run alerts them instead of calling them "still elevated"."""
     before = day - timedelta(days=1)
-    data = archive.get_if_exists(
+    report = archive.get_json_if_exists(
         s3, config.archive_bucket, layout.archive_key(before, layout.ANOMALIES_NAME)
     )
-    if data is None:
+    if report is None:
         return None
     # Under today's labels: a spike of an OU renamed since continues its episode.
     labels = ArchivedLabels(s3, config.archive_bucket, mapping).of_day(before)
-    previous = [{**a, "ou": labels.get(a["ou"], a["ou"])} for a in json.loads(data)["anomalies"]]
+    previous = [{**a, "ou": labels.get(a["ou"], a["ou"])} for a in report["anomalies"]]
     if config.alert_recipients and not delivery_record.already_sent(
         s3, config.archive_bucket, before, ALERT_KIND
     ):
