@@ -53,7 +53,7 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
     )
     if manifest:
         fetched_with = _read_mapping(s3, config, manifest["mapping_key"])
-        seen = {a: info.get("name", "") for a, info in fetched_with["accounts"].items()}
+        seen = account_names(fetched_with)
     else:
         seen = cost_explorer.accounts_with_costs(
             aws_client("ce"),
