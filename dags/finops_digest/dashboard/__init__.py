@@ -1,0 +1,1 @@
+"""The drill-through dashboard: organisation -> OU -> service -> account, read through Athena."""
