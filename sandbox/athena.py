@@ -9,11 +9,14 @@ writes <query id>.csv to the output location, as Athena does.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import decimal
 import io
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +32,7 @@ from moto.glue.models import FakeTable, glue_backends
 from sqlglot import exp
 
 from sandbox.patching import patch
-from sandbox.s3_store import list_latest, put_object, read_latest, split_s3_uri
+from sandbox.s3_store import latest_etag, list_latest, put_object, read_latest, split_s3_uri
 
 # Glue/Hive column type -> DuckDB type (for partition columns and empty tables).
 _DUCK_TYPES = {
@@ -123,6 +126,13 @@ def _glue_table(account_id: str, region: str, db: str, name: str) -> FakeTable:
         ) from None
 
 
+# Parsed Parquet objects by (bucket, key, ETag): a query re-reads every partition of its tables,
+# and an archived version never changes, so each object is parsed once.
+_PARSED: OrderedDict[tuple[str, str, str], pa.Table] = OrderedDict()
+_PARSED_MAX = 4096
+_PARSED_LOCK = threading.Lock()
+
+
 def _parquet_under(location: str) -> list[tuple[str, pa.Table]]:
     """(key, table) of every Parquet object under ``location`` (latest versions)."""
     bucket, _ = split_s3_uri(location)
@@ -131,10 +141,32 @@ def _parquet_under(location: str) -> list[tuple[str, pa.Table]]:
         name = key.rsplit("/", 1)[-1]
         if not name or name.startswith(("_", ".")):
             continue
-        body = read_latest(bucket, key)
-        if body[:4] == b"PAR1":
-            found.append((key, pq.read_table(io.BytesIO(body))))
+        table = _parsed(bucket, key)
+        if table is not None:
+            found.append((key, table))
     return found
+
+
+def _parsed(bucket: str, key: str) -> pa.Table | None:
+    """The latest version of ``key`` as an Arrow table (None when it is not Parquet)."""
+    try:
+        tag = latest_etag(bucket, key)
+    except KeyError:  # deleted between the listing and now
+        return None
+    cache_key = (bucket, key, tag)
+    with _PARSED_LOCK:
+        if cache_key in _PARSED:
+            _PARSED.move_to_end(cache_key)
+            return _PARSED[cache_key]
+    body = read_latest(bucket, key)
+    if body[:4] != b"PAR1":
+        return None
+    table = pq.read_table(io.BytesIO(body))
+    with _PARSED_LOCK:
+        _PARSED[cache_key] = table
+        while len(_PARSED) > _PARSED_MAX:
+            _PARSED.popitem(last=False)
+    return table
 
 
 def _read_parquet_under(location: str) -> list[pa.Table]:
@@ -159,66 +191,19 @@ def _projected_pieces(
     return pieces
 
 
-def _load_table(con: duckdb.DuckDBPyConnection, glue_table: FakeTable, db: str, name: str) -> None:
-    """Materialise one Glue table in DuckDB as "db"."name"."""
-    spec = glue_table.get_version(str(glue_table._current_version))
-    sd = spec.get("StorageDescriptor") or {}
-    columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns") or []]
-    keys = [(k["Name"].lower(), k.get("Type", "string")) for k in spec.get("PartitionKeys") or []]
-    pieces: list[tuple[pa.Table, list[str]]] = []
-    parameters = spec.get("Parameters") or {}
-    if keys and parameters.get("projection.enabled", "").lower() == "true":
-        pieces = _projected_pieces(sd.get("Location", ""), keys, parameters)
-    elif keys:
-        for partition in glue_table.partitions.values():
-            location = (partition.partition_input.get("StorageDescriptor") or {}).get("Location")
-            if location:
-                pieces += [(t, list(partition.values)) for t in _read_parquet_under(location)]
-    elif sd.get("Location"):
-        pieces = [(t, []) for t in _read_parquet_under(sd["Location"])]
+@dataclass
+class _Catalog:
+    """The Glue tables one query reads, materialised in its DuckDB connection as views."""
 
-    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
-    col_defs = [f'"{c}" {duck_type(t)}' for c, t in columns + keys]
-    con.execute(f'CREATE TABLE "{db}"."{name}" ({", ".join(col_defs)})')
-    for n, (arrow_table, values) in enumerate(pieces):
-        present = {f.name.lower(): f.name for f in arrow_table.schema}
-        view = f"_piece_{n}"
-        con.register(view, arrow_table)
-        # Athena reads Parquet columns by (case-insensitive) name; missing ones read as NULL.
-        select = [
-            f'CAST("{present[c]}" AS {duck_type(t)})' if c in present else "NULL"
-            for c, t in columns
-        ]
-        select += [
-            f"CAST({_sql_literal(v)} AS {duck_type(t)})"
-            for (_, t), v in zip(keys, values, strict=True)
-        ]
-        con.execute(f'INSERT INTO "{db}"."{name}" SELECT {", ".join(select)} FROM {view}')
-        con.unregister(view)
+    con: duckdb.DuckDBPyConnection
+    account_id: str
+    region: str
+    loaded: set[tuple[str, str]] = field(default_factory=set)
+    pieces: int = 0
 
-
-def _sql_literal(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def run_query(sql: str, database: str | None, account_id: str, region: str) -> QueryOutcome:
-    """Run one Athena (Trino-dialect) statement over the catalogued S3 data."""
-    try:
-        statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise QueryFailed(f"SYNTAX_ERROR: {exc}") from None
-    if len(statements) != 1:
-        raise QueryFailed("SYNTAX_ERROR: Only one sql statement is allowed.")
-    tree = statements[0]
-    if not isinstance(tree, (exp.Query, exp.Describe, exp.Show)):
-        raise QueryFailed(
-            f"NOT_SUPPORTED: the sandbox runs queries only, not {tree.key.upper()} statements"
-        )
-    names = _result_names(tree)
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    con = duckdb.connect()
-    try:
-        loaded: set[tuple[str, str]] = set()
+    def bind(self, tree: exp.Expression, database: str | None) -> None:
+        """Point every table ``tree`` reads at its DuckDB copy, loading the ones not loaded yet."""
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
         for table in tree.find_all(exp.Table):
             name = table.name.lower()
             if not table.db and name in ctes:
@@ -228,9 +213,169 @@ def run_query(sql: str, database: str | None, account_id: str, region: str) -> Q
             table.set("catalog", None)
             table.set("db", exp.to_identifier(db, quoted=True))
             table.set("this", exp.to_identifier(name, quoted=True))
-            if (db, name) not in loaded:
-                _load_table(con, _glue_table(account_id, region, db, name), db, name)
-                loaded.add((db, name))
+            if (db, name) not in self.loaded:
+                self.loaded.add((db, name))
+                self.load(_glue_table(self.account_id, self.region, db, name), db, name)
+
+    def load(self, glue_table: FakeTable, db: str, name: str) -> None:
+        """Materialise one Glue table (or Athena view) in DuckDB as the view "db"."name"."""
+        spec = glue_table.get_version(str(glue_table._current_version))
+        self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
+        if (spec.get("TableType") or "").upper() == "VIRTUAL_VIEW":
+            view = _parse_one(view_sql(spec))
+            self.bind(view, db)
+            self.con.execute(f'CREATE VIEW "{db}"."{name}" AS {view.sql(dialect="duckdb")}')
+            return
+        sd = spec.get("StorageDescriptor") or {}
+        columns = [(c["Name"].lower(), c["Type"]) for c in sd.get("Columns") or []]
+        keys = [
+            (k["Name"].lower(), k.get("Type", "string")) for k in spec.get("PartitionKeys") or []
+        ]
+        pieces: list[tuple[pa.Table, list[str]]] = []
+        parameters = spec.get("Parameters") or {}
+        if keys and parameters.get("projection.enabled", "").lower() == "true":
+            pieces = _projected_pieces(sd.get("Location", ""), keys, parameters)
+        elif keys:
+            for partition in glue_table.partitions.values():
+                location = (partition.partition_input.get("StorageDescriptor") or {}).get(
+                    "Location"
+                )
+                if location:
+                    pieces += [(t, list(partition.values)) for t in _read_parquet_under(location)]
+        elif sd.get("Location"):
+            pieces = [(t, []) for t in _read_parquet_under(sd["Location"])]
+        selects = []
+        for arrow_table, values in pieces:
+            present = {f.name.lower(): f.name for f in arrow_table.schema}
+            piece = f"_piece_{self.pieces}"
+            self.pieces += 1
+            # Registered, not copied: DuckDB scans the Arrow table where it lies.
+            self.con.register(piece, arrow_table)
+            # Athena reads Parquet columns by (case-insensitive) name; missing ones read as NULL.
+            select = [
+                f'CAST({_quoted(present[c]) if c in present else "NULL"} AS {duck_type(t)}) AS "{c}"'
+                for c, t in columns
+            ]
+            select += [
+                f'CAST({_sql_literal(v)} AS {duck_type(t)}) AS "{c}"'
+                for (c, t), v in zip(keys, values, strict=True)
+            ]
+            selects.append(f"SELECT {', '.join(select)} FROM {piece}")
+        if not selects:
+            col_defs = [f'"{c}" {duck_type(t)}' for c, t in columns + keys]
+            self.con.execute(f'CREATE TABLE "{db}"."{name}" ({", ".join(col_defs)})')
+        else:
+            self.con.execute(f'CREATE VIEW "{db}"."{name}" AS {" UNION ALL ".join(selects)}')
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _parse_one(sql: str) -> exp.Expression:
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="trino") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise QueryFailed(f"SYNTAX_ERROR: {exc}") from None
+    if len(statements) != 1:
+        raise QueryFailed("SYNTAX_ERROR: Only one sql statement is allowed.")
+    return statements[0]
+
+
+# ------------------------------------------------------------------------------------ views
+# Athena keeps a view in Glue as a VIRTUAL_VIEW table whose ViewOriginalText is
+# "/* Presto View: <base64 of a JSON document with originalSql, columns, ...> */".
+_PRESTO_VIEW = re.compile(r"/\* Presto View: (?P<blob>[A-Za-z0-9+/=]+) \*/")
+_CREATE_VIEW = re.compile(
+    r"^\s*(?:--[^\n]*\n\s*)*CREATE\s+(?P<replace>OR\s+REPLACE\s+)?VIEW\s+(?P<name>[^\s(]+)"
+    r"\s+AS\s+(?P<select>.*?)[\s;]*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_HIVE_TYPES = {"varchar": "string", "integer": "int", "real": "float"}
+
+
+def view_sql(spec: dict[str, Any]) -> str:
+    """The SELECT a Glue VIRTUAL_VIEW table stores, as Athena stores it."""
+    found = _PRESTO_VIEW.search(spec.get("ViewOriginalText") or "")
+    if not found:
+        raise QueryFailed(f"GENERIC_INTERNAL_ERROR: {spec.get('Name')} is not an Athena view")
+    return json.loads(base64.b64decode(found["blob"]))["originalSql"]
+
+
+def _create_view(
+    sql: str, tree: exp.Create, database: str | None, account_id: str, region: str
+) -> QueryOutcome:
+    """CREATE [OR REPLACE] VIEW: check the SELECT runs, then store it in Glue as Athena does."""
+    matched = _CREATE_VIEW.match(sql)
+    if not matched:
+        raise QueryFailed("SYNTAX_ERROR: expected CREATE [OR REPLACE] VIEW name AS SELECT ...")
+    target = tree.this if isinstance(tree.this, exp.Table) else tree.this.this
+    db = (target.db or database or "default").lower()
+    name = target.name.lower()
+    select = matched["select"]
+    con = duckdb.connect()
+    try:
+        query = _parse_one(select)
+        _Catalog(con, account_id, region).bind(query, db)
+        try:
+            schema = con.sql(f"SELECT * FROM ({query.sql(dialect='duckdb')}) LIMIT 0").arrow()
+        except duckdb.Error as exc:
+            raise QueryFailed(f"{_category(exc)}: {exc}") from None
+    finally:
+        con.close()
+    columns = [
+        {"Name": f.name, "Type": _HIVE_TYPES.get(athena_type(f.type), athena_type(f.type))}
+        for f in schema.schema
+    ]
+    document = {
+        "originalSql": select,
+        "catalog": "awsdatacatalog",
+        "schema": db,
+        "columns": [{"name": c["Name"], "type": c["Type"]} for c in columns],
+    }
+    table_input = {
+        "Name": name,
+        "TableType": "VIRTUAL_VIEW",
+        "Parameters": {"presto_view": "true", "comment": "Presto View"},
+        "ViewOriginalText": "/* Presto View: "
+        + base64.b64encode(json.dumps(document).encode()).decode()
+        + " */",
+        "ViewExpandedText": "/* Presto View */",
+        "StorageDescriptor": {"Columns": columns, "SerdeInfo": {}, "Location": ""},
+        "PartitionKeys": [],
+    }
+    glue = glue_backends[account_id][region]
+    try:
+        glue.get_table(db, name)
+    except DatabaseNotFoundException:
+        raise QueryFailed(f"SCHEMA_NOT_FOUND: Schema '{db}' does not exist") from None
+    except TableNotFoundException:
+        glue.create_table(db, name, table_input)
+    else:
+        if not matched["replace"]:
+            raise QueryFailed(f"ALREADY_EXISTS: View 'awsdatacatalog.{db}.{name}' already exists")
+        glue.update_table(db, name, table_input)
+    return QueryOutcome()
+
+
+def run_query(sql: str, database: str | None, account_id: str, region: str) -> QueryOutcome:
+    """Run one Athena (Trino-dialect) statement over the catalogued S3 data."""
+    tree = _parse_one(sql)
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind", "")).upper() == "VIEW":
+        return _create_view(sql, tree, database, account_id, region)
+    if not isinstance(tree, (exp.Query, exp.Describe, exp.Show)):
+        raise QueryFailed(
+            f"NOT_SUPPORTED: the sandbox runs queries and CREATE VIEW only, not "
+            f"{tree.key.upper()} statements"
+        )
+    names = _result_names(tree)
+    con = duckdb.connect()
+    try:
+        _Catalog(con, account_id, region).bind(tree, database)
         duck_sql = tree.sql(dialect="duckdb")
         try:
             result = con.sql(duck_sql).to_arrow_table()

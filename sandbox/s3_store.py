@@ -54,6 +54,12 @@ def read_latest(bucket_name: str, key: str, account_id: str = ACCOUNT_ID) -> byt
     return bucket.keys[key].value
 
 
+def latest_etag(bucket_name: str, key: str, account_id: str = ACCOUNT_ID) -> str:
+    """The ETag of an object's latest version (KeyError when there is none)."""
+    bucket = _backend(account_id).get_bucket(bucket_name)
+    return bucket.keys[key].etag
+
+
 def put_object(uri: str, body: bytes, account_id: str = ACCOUNT_ID) -> None:
     """Write an object (a new version when the bucket is versioned)."""
     bucket_name, key = split_s3_uri(uri)

@@ -61,10 +61,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 @contextmanager
-def sandbox_process():
+def sandbox_process(log_path: Path = OUTPUT / "sandbox.log"):
     """`python -m sandbox serve` in the background; yields its endpoint URL; always stopped."""
     port_file = Path(tempfile.mkdtemp()) / "port"
-    log = open(OUTPUT / "sandbox.log", "w")  # noqa: SIM115
+    log = open(log_path, "w")  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--port-file", str(port_file)],
         cwd=REPO,
@@ -76,7 +76,7 @@ def sandbox_process():
             if port_file.exists() and port_file.read_text().strip():
                 break
             if process.poll() is not None:
-                raise SystemExit(f"sandbox exited early; see {OUTPUT / 'sandbox.log'}")
+                raise SystemExit(f"sandbox exited early; see {log_path}")
             time.sleep(0.1)
         else:
             raise SystemExit("sandbox did not start within 60 s")
@@ -279,6 +279,9 @@ def trim_page(png: Path) -> None:
         rgb.crop((0, 0, rgb.width, min(rgb.height, box[3] + 24))).save(png)
 
 
+_CREATE_VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE)
+
+
 def print_summary(summary: dict) -> None:
     print(f"\nFinOps daily digest for {summary['day']} - done")
     print(f"  Total cost:   {money(summary['total'])} in {summary['rows']} cost lines")
@@ -290,8 +293,14 @@ def print_summary(summary: dict) -> None:
     print("  Archived (S3 URI @ version id):")
     for label, (uri, version) in summary["objects"].items():
         print(f"    {label:<10} {uri} @ {version}")
+    views = [i for i in summary["athena"] if _CREATE_VIEW.search(i["query"])]
+    if views:
+        print(f"  Athena views created: {len(views)} (include/sql/views)")
     for item in summary["athena"]:
-        print(f"  Athena {item['query_execution_id']}: {item['state']}, rows {item['rows'][1:]}")
+        if item not in views:
+            print(
+                f"  Athena {item['query_execution_id']}: {item['state']}, rows {item['rows'][1:]}"
+            )
     print("  Emails:")
     for stem, to, subject in summary["emails"]:
         print(f"    {stem}.eml -> {to}: {subject}")

@@ -125,7 +125,7 @@ def build(out: Path, repo: Path = REPO, mwaa_version: str | None = None) -> Path
     include = repo / "include"
     for path in _files(package):
         _copy(path, out / "dags" / PACKAGE / path.relative_to(package))
-    for sub in ("templates", "sql"):
+    for sub in ("templates", "sql", "dashboard"):
         for path in _files(include / sub):
             _copy(path, out / "dags" / PACKAGE / "include" / path.relative_to(include))
     shutil.copy2(constraints_file(version), out / "dags" / constraints_name(version))

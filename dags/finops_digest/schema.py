@@ -38,13 +38,64 @@ BUDGET_COLUMNS = (
     ("light", "string"),
 )
 
+# The OU tree of each archived day (the day's account-to-OU mapping): one row per OU and each of
+# its ancestors, itself included, so "an OU with its children" is one join by ``ancestor_id``,
+# keyed by id (renames and colliding labels change no sum). ``parent_id`` is null for top-level
+# OUs and the root pseudo-OU.
+OU_TREE_COLUMNS = (
+    ("billingdate", "date"),
+    ("ou", "string"),
+    ("ou_id", "string"),
+    ("parent_id", "string"),
+    ("ancestor", "string"),
+    ("ancestor_id", "string"),
+    # 0 for the OU itself, 1 for its parent, ...: orders the path from the top.
+    ("distance", "int"),
+)
+
+# Each day's spike findings (anomalies.json) as rows: what the dashboard marks on the trend, with
+# the top driver account and usage type where detection found them.
+ANOMALY_COLUMNS = (
+    ("billingdate", "date"),
+    ("ou", "string"),
+    ("service", "string"),
+    ("status", "string"),
+    ("kind", "string"),
+    ("severity", "string"),
+    ("actual", "double"),
+    ("expected", "double"),
+    ("impact", "double"),
+    ("reason", "string"),
+    ("account", "string"),
+    ("account_label", "string"),
+    ("usage_type", "string"),
+)
+
 
 def arrow_schema(columns: tuple[tuple[str, str], ...], metadata: dict[str, str]) -> Any:
     """The Parquet (Arrow) schema of a table's columns, with ``metadata`` (provenance) attached."""
     import pyarrow as pa
 
-    arrow_types = {"date": pa.date32(), "string": pa.string(), "double": pa.float64()}
+    arrow_types = {
+        "date": pa.date32(),
+        "string": pa.string(),
+        "double": pa.float64(),
+        "int": pa.int32(),
+    }
     return pa.schema(
         [(name, arrow_types[kind]) for name, kind in columns],
         metadata={k.encode(): v.encode() for k, v in metadata.items()},
     )
+
+
+def parquet_bytes(
+    columns: tuple[tuple[str, str], ...], records: list[dict[str, Any]], metadata: dict[str, str]
+) -> bytes:
+    """``records`` as one Parquet file with exactly ``columns`` (a table's rows for one day)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pylist(records, schema=arrow_schema(columns, metadata))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return sink.getvalue().to_pybytes()

@@ -25,12 +25,17 @@ GROUP_BY = (
 )
 
 
+def explorer_today() -> date:
+    """Cost Explorer's today: ``TODAY_ENV`` when set (the sandbox's), else the UTC date."""
+    override = os.environ.get(TODAY_ENV)
+    return date.fromisoformat(override) if override else datetime.now(UTC).date()
+
+
 def daily_horizon(today: date | None = None) -> date:
     """The first day Cost Explorer still has daily costs for: the first of the month 13 months
     before ``today``'s (default: Cost Explorer's today, ``TODAY_ENV`` or the UTC date)."""
     if today is None:
-        override = os.environ.get(TODAY_ENV)
-        today = date.fromisoformat(override) if override else datetime.now(UTC).date()
+        today = explorer_today()
     months = today.year * 12 + today.month - 1 - (DAILY_HORIZON_MONTHS - 1)
     return date(months // 12, months % 12 + 1, 1)
 

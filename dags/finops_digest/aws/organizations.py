@@ -19,8 +19,10 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
 
     OUs are named by their path from the root (``Engineering/Platform``), since OU names are only
     unique among siblings. Accounts directly under the root go to the pseudo-OU ``root_ou_name``.
-    Returns ``{"root_id", "ous": [{"id", "name", "accounts": [...]}], "accounts": {id: {...}}}``;
-    OUs without accounts are kept so the day's attribution can be audited in full.
+    Returns ``{"root_id", "ous": [{"id", "name", "parent", "accounts": [...]}], "accounts":
+    {id: {...}}}``, ``parent`` the id of the OU it is nested in (None for a top-level OU and for
+    the root pseudo-OU, which sits beside them); OUs without accounts are kept so the day's
+    attribution can be audited in full.
     """
     roots = org_client.list_roots()["Roots"]
     if not roots:
@@ -32,7 +34,7 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
     ous: list[dict[str, Any]] = []
     accounts: dict[str, dict[str, str]] = {}
 
-    def visit(parent_id: str, ou_id: str, name: str) -> None:
+    def visit(parent_id: str, ou_id: str, name: str, parent: str | None) -> None:
         members = []
         for account in _paginate(org_client, "list_accounts_for_parent", "Accounts", parent_id):
             members.append(account["Id"])
@@ -41,7 +43,7 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
                 "status": account.get("Status", "ACTIVE"),
                 "ou": name,
             }
-        ous.append({"id": ou_id, "name": name, "accounts": sorted(members)})
+        ous.append({"id": ou_id, "name": name, "parent": parent, "accounts": sorted(members)})
         children = _paginate(
             org_client, "list_organizational_units_for_parent", "OrganizationalUnits", parent_id
         )
@@ -49,9 +51,9 @@ def walk_organization(org_client: Any, root_ou_name: str = "Root") -> dict[str, 
             child_name = (
                 child["Name"] if parent_id == root_id else name + PATH_SEPARATOR + child["Name"]
             )
-            visit(child["Id"], child["Id"], child_name)
+            visit(child["Id"], child["Id"], child_name, None if parent_id == root_id else ou_id)
 
-    visit(root_id, root_id, root_ou_name)
+    visit(root_id, root_id, root_ou_name, None)
     _make_labels_distinct(ous, accounts)
     ous.sort(key=lambda ou: ou["name"])
     return {"root_id": root_id, "ous": ous, "accounts": accounts}

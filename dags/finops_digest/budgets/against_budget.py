@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from finops_digest.budgets.lights import RED, traffic_light
-from finops_digest.schema import BUDGET_COLUMNS, arrow_schema
+from finops_digest.schema import BUDGET_COLUMNS, parquet_bytes
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +125,6 @@ def budget_table_parquet(
     """The day's rows of the Athena budget table as Parquet, with the table's columns and types
     (``schema.BUDGET_COLUMNS``): each OU's month to date, forecast with its interval and method,
     budget and light."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    schema = arrow_schema(BUDGET_COLUMNS, {})
 
     def amount(value: Decimal | None) -> float | None:
         return None if value is None else float(value)
@@ -148,7 +144,4 @@ def budget_table_parquet(
         }
         for r in rows
     ]
-    table = pa.Table.from_pylist(records, schema=schema).replace_schema_metadata(metadata)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    return sink.getvalue().to_pybytes()
+    return parquet_bytes(BUDGET_COLUMNS, records, metadata)

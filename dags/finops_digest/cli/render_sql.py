@@ -11,6 +11,7 @@ from finops_digest.cli.exits import OK, UsageError
 from finops_digest.config import ConfigError, FinopsConfig, parse_config
 from finops_digest.resources import include_dir
 from finops_digest.store.catalog import render_sql
+from finops_digest.store.views import placeholders
 
 # Tables before the views that read them.
 KINDS = ("ddl", "views")
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except ConfigError as exc:
         raise UsageError(f"the names must be valid finops_config values: {exc}") from exc
-    values = {"database": args.database, "table": args.table, "budget_table": args.budget_table}
+    values: dict[str, str] = placeholders(args.database, args.table, args.budget_table)
     if args.bucket:
         values["bucket"] = args.bucket
     rendered = []

@@ -8,7 +8,7 @@ from typing import Any
 
 from finops_digest.errors import FinopsError
 from finops_digest.resources import sql_path
-from finops_digest.schema import BUDGET_COLUMNS, COST_TABLE_COLUMNS, PARTITION_KEYS
+from finops_digest.schema import COST_TABLE_COLUMNS, PARTITION_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +61,12 @@ def table_input(
     }
 
 
-def budget_table_input(table: str, location: str, cost_metric: str) -> dict[str, Any]:
-    """The budget table: :data:`BUDGET_COLUMNS`, partitions projected (:data:`PROJECTION`)."""
-    return table_input(table, location, cost_metric, BUDGET_COLUMNS, PROJECTION)
+def projected_table_input(
+    table: str, location: str, cost_metric: str, columns: tuple[tuple[str, str], ...]
+) -> dict[str, Any]:
+    """A table the DAG writes one object a day into, partitions projected (:data:`PROJECTION`):
+    the budget table, the OU tree, the anomalies."""
+    return table_input(table, location, cost_metric, columns, PROJECTION)
 
 
 # What UpdateTable takes back of what GetTable returns (the rest, CreateTime, VersionId and

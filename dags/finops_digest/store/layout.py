@@ -13,6 +13,12 @@ CSV_PREFIX = "ou-breakdowns"
 PARQUET_PREFIX = "parquet/ou_breakdown"
 # The budget table's own prefix, beside (not under) the crawled one.
 BUDGET_PREFIX = "parquet/ou_budget"
+# The day's OU tree and spike findings as tables (partitions projected), for the dashboard.
+OU_TREE_PREFIX = "parquet/ou_tree"
+ANOMALY_PREFIX = "parquet/ou_anomaly"
+# Their Glue tables, beside glue_table and glue_budget_table in the same database.
+OU_TREE_TABLE = "ou_tree"
+ANOMALY_TABLE = "ou_anomaly"
 STAGING_PREFIX = "staging"
 # Small read-modify-write records of the pipeline itself (never part of the archive's tables).
 LOCK_PREFIX = "state/locks"
@@ -44,6 +50,16 @@ def parquet_key(day: date) -> str:
 def budget_key(day: date) -> str:
     """The day's row of the budget table (``parquet/ou_budget/year=.../ou_budget.parquet``)."""
     return f"{BUDGET_PREFIX}/{partition_path(day)}/ou_budget.parquet"
+
+
+def ou_tree_key(day: date) -> str:
+    """The day's OU tree (``parquet/ou_tree/year=.../ou_tree.parquet``)."""
+    return f"{OU_TREE_PREFIX}/{partition_path(day)}/ou_tree.parquet"
+
+
+def anomaly_key(day: date) -> str:
+    """The day's spike findings as table rows (``parquet/ou_anomaly/year=.../ou_anomaly.parquet``)."""
+    return f"{ANOMALY_PREFIX}/{partition_path(day)}/ou_anomaly.parquet"
 
 
 def staging_key(day: date, name: str) -> str:

@@ -23,6 +23,7 @@ from finops_digest.budgets.forecast import month_end_forecasts
 from finops_digest.budgets.forecast import rows_to_json as forecast_rows_to_json
 from finops_digest.config import FinopsConfig
 from finops_digest.detection import status
+from finops_digest.detection.anomaly_table import anomaly_parquet
 from finops_digest.detection.findings import find_anomalies
 from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_history import load_history as read_history
@@ -144,6 +145,14 @@ def detect_anomalies(
         "notices": notices,
     }
     stored = _archive_json(s3, config, day, layout.ANOMALIES_NAME, report)
+    archive.put_archived(
+        s3,
+        config.archive_bucket,
+        layout.anomaly_key(day),
+        anomaly_parquet(day, anomalies, config.provenance(day)),
+        content_type="application/vnd.apache.parquet",
+        metadata=config.provenance(day),
+    )
     return {
         "count": counts[status.NEW],
         "still_elevated": counts[status.STILL_ELEVATED],

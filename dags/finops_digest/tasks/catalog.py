@@ -8,17 +8,19 @@ from finops_digest.aws import cost_explorer
 from finops_digest.aws.athena import run_query
 from finops_digest.aws.clients import athena_hook, aws_client, glue_crawler_hook
 from finops_digest.money import CENT
+from finops_digest.schema import ANOMALY_COLUMNS, BUDGET_COLUMNS, OU_TREE_COLUMNS
 from finops_digest.store import archive, layout
 from finops_digest.store.catalog import (
     CatalogError,
-    budget_table_input,
     ensure_table,
     partition_totals_sql,
+    projected_table_input,
     read_partition_totals,
     register_partition,
     require_crawler_target,
     table_input,
 )
+from finops_digest.store.views import ensure_views, placeholders, shipped_views
 from finops_digest.tasks.contracts import (
     Archived,
     Catalogued,
@@ -42,20 +44,49 @@ class QualityGateError(CatalogError):
 @fail_fast
 def register_table(plan: RunPlan) -> dict[str, str]:
     """Make sure the Glue tables exist with typed partition keys and every column of
-    ``schema``: the cost table where the crawler looks, and the budget table (partitions
-    projected) beside it; a table created before a column was added gets it. Returns the tables'
-    names with "created", "updated" or "exists"."""
+    ``schema``: the cost table where the crawler looks, and beside it the budget, OU tree and
+    anomaly tables (partitions projected); a table created before a column was added gets it.
+    Then the shipped Athena views (``include/sql/views``), created or brought up to date.
+    Returns the tables' and views' names with "created", "updated" or "exists"."""
     config = settings(plan)
     glue = aws_client("glue")
     location = layout.s3_uri(config.archive_bucket, layout.PARQUET_PREFIX + "/")
     if config.catalog_strategy == "crawler":
         require_crawler_target(glue, config.glue_crawler, location)
-    budget_location = layout.s3_uri(config.archive_bucket, layout.BUDGET_PREFIX + "/")
+    projected = (
+        (config.glue_budget_table, layout.BUDGET_PREFIX, BUDGET_COLUMNS),
+        (layout.OU_TREE_TABLE, layout.OU_TREE_PREFIX, OU_TREE_COLUMNS),
+        (layout.ANOMALY_TABLE, layout.ANOMALY_PREFIX, ANOMALY_COLUMNS),
+    )
     wanted = (
         table_input(config.glue_table, location, config.cost_metric),
-        budget_table_input(config.glue_budget_table, budget_location, config.cost_metric),
+        *(
+            projected_table_input(
+                name,
+                layout.s3_uri(config.archive_bucket, prefix + "/"),
+                config.cost_metric,
+                columns,
+            )
+            for name, prefix, columns in projected
+        ),
     )
-    return {t["Name"]: ensure_table(glue, config.glue_database, t) for t in wanted}
+    tables = {t["Name"]: ensure_table(glue, config.glue_database, t) for t in wanted}
+    athena = athena_hook()
+    views = ensure_views(
+        glue,
+        config.glue_database,
+        shipped_views(
+            placeholders(config.glue_database, config.glue_table, config.glue_budget_table)
+        ),
+        lambda sql: run_query(
+            athena,
+            sql,
+            database=config.glue_database,
+            output_location=config.results_location,
+            workgroup=config.athena_workgroup,
+        ),
+    )
+    return {**tables, **views}
 
 
 @fail_fast

@@ -58,11 +58,12 @@ class ArchivedObject(TypedDict):
 
 
 class Archived(TypedDict):
-    """``archive_to_s3``: the day's archived CSV, Parquet and mapping."""
+    """``archive_to_s3``: the day's archived CSV, Parquet, mapping and OU tree."""
 
     csv: ArchivedObject
     parquet: ArchivedObject
     mapping: ArchivedObject
+    ou_tree: ArchivedObject
 
 
 class Restated(TypedDict):

@@ -16,6 +16,7 @@ from finops_digest.ingest import former_accounts, prefetch_manifest, restatement
 from finops_digest.ingest.consolidation import consolidate_parts
 from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
 from finops_digest.store import archive, layout
+from finops_digest.store.ou_tree import tree_parquet
 from finops_digest.tasks.contracts import (
     Archived,
     Consolidated,
@@ -216,7 +217,8 @@ def consolidate(plan: RunPlan, parts: list[OuPart], organization: Organization) 
 def archive_to_s3(
     plan: RunPlan, consolidated: Consolidated, organization: Organization
 ) -> Archived:
-    """Archive CSV, Parquet and mapping as new versions in the versioned bucket; never delete."""
+    """Archive CSV, Parquet and mapping as new versions in the versioned bucket, and the day's OU
+    tree (the mapping's OUs as table rows); never delete."""
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
     bucket = config.archive_bucket
@@ -240,7 +242,7 @@ def archive_to_s3(
             "application/json",
         ),
     }
-    return {
+    archived = {
         name: archive.put_archived(
             s3,
             bucket,
@@ -251,6 +253,16 @@ def archive_to_s3(
         )
         for name, (source, key, content_type) in uploads.items()
     }
+    mapping = archive.read_json(s3, organization["mapping_uri"])
+    archived["ou_tree"] = archive.put_archived(
+        s3,
+        bucket,
+        layout.ou_tree_key(day),
+        tree_parquet(day, mapping, config.provenance(day)),
+        content_type="application/vnd.apache.parquet",
+        metadata=config.provenance(day),
+    )
+    return archived
 
 
 @fail_fast

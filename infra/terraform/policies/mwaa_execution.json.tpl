@@ -65,7 +65,16 @@
         "arn:${partition}:glue:${region}:${account_id}:catalog",
         "arn:${partition}:glue:${region}:${account_id}:database/${glue_database}",
         "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_table}",
-        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_budget_table}"
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/${glue_budget_table}",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/ou_tree",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/ou_anomaly",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/anomaly_rollup",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/cost_rollup",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/daily_cost_by_ou",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/daily_cost_by_service",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/focus_daily_costs",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/month_to_date_by_ou",
+        "arn:${partition}:glue:${region}:${account_id}:table/${glue_database}/month_to_date_vs_budget"
       ]
     },
     {
