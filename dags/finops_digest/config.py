@@ -51,6 +51,8 @@ _NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 # digits and "_", starting with a letter.
 _ATHENA_NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,254}")
 _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# The drill-through dashboard's page: links append "?ou=...", so no fragment; empty = no links.
+_DASHBOARD_URL_RE = re.compile(r"(https?://[^\s/?#<>\"']+[^\s#<>\"']*)?")
 _EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
@@ -77,6 +79,9 @@ class FinopsConfig:
     executive_recipients: tuple[str, ...] = ()
     # Who hears about a failed run (DAG, task, billing day, error, log link), via SES.
     failure_recipients: tuple[str, ...] = ()
+    # The drill-through dashboard (dashboard/urls.py); when set, every OU row, top line and spike
+    # in a message links to the dashboard state that explains it. Empty: no links anywhere.
+    dashboard_url: str = ""
     # How the day's partition reaches the Glue catalog: "partition_api" (BatchCreatePartition:
     # faster and cheaper, measured in docs/deployment.md) or "crawler" (the Glue crawler).
     catalog_strategy: str = "partition_api"
@@ -205,6 +210,12 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
     emails("alert_recipients")
     emails("executive_recipients")
     emails("failure_recipients")
+    text(
+        "dashboard_url",
+        _DASHBOARD_URL_RE,
+        "an http(s) URL of the drill-through dashboard, such as "
+        'https://finops.example.com/drill (no #fragment), or "" for no links',
+    )
 
     def one_of(key: str, allowed: tuple[str, ...]) -> None:
         if key not in raw:

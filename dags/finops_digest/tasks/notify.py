@@ -17,6 +17,7 @@ from finops_digest.ingest.cost_rows import from_csv
 from finops_digest.money import money, signed_money
 from finops_digest.report import document
 from finops_digest.report.delivery import send_once
+from finops_digest.report.drill_links import alert_links, digest_links
 from finops_digest.report.figures import budget_summary, digest_figures, ou_table
 from finops_digest.report.links import presigned_link
 from finops_digest.store import archive, layout
@@ -130,12 +131,15 @@ def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) ->
         if a["status"] == status.NEW
     ]
     budget_alerts = forecast_rows_from_json(forecast["new_budget_breaches"])
-    context = {
-        "billing_date": day,
-        "anomalies": anomalies,
-        "budget_alerts": budget_alerts,
-        "currency": config.currency,
-    }
+    context = alert_links(
+        {
+            "billing_date": day,
+            "anomalies": anomalies,
+            "budget_alerts": budget_alerts,
+            "currency": config.currency,
+        },
+        config.dashboard_url,
+    )
     impact = sum(float(a["impact"]) for a in anomalies)
     parts = []
     if anomalies or not budget_alerts:
@@ -175,7 +179,7 @@ def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> 
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
     require_passed(validation)
-    context = _read_report(report)
+    context = digest_links(_read_report(report), config.dashboard_url)
     new = [a for a in context["anomalies"] if a.get("status", status.NEW) == status.NEW]
     over = context["budget_totals"]["lights"]["red"]
     subject = (
