@@ -22,7 +22,7 @@ MWAA_VERSION ?= $(MWAA_TARGET)
 # The dev venv installs under the target image's constraints, so local runs use MWAA's versions.
 DEV_CONSTRAINTS := mwaa/constraints-$(MWAA_TARGET)-py3.12.txt
 
-.PHONY: demo test lint format bench bench-anomaly clean mwaa-bundle mwaa-check airflow checkov bench-catalog check-config check-aws render-sql
+.PHONY: dashboard demo test lint format bench bench-anomaly clean mwaa-bundle mwaa-check airflow checkov bench-catalog check-config check-aws render-sql
 # checkov pins boto3/botocore below what Airflow needs, so it lives in a venv of its own.
 CHECKOV_VENV := .venv-checkov
 
@@ -50,7 +50,15 @@ $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
 	touch $@
 
-test: $(VENV)/.installed $(CHECKOV_VENV)/.installed
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not reachable
+# from CI); installed here when missing, as root with apt, else the tests say what is missing.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "WARNING: $(CHROMIUM) missing and cannot be installed here (needs root and apt-get): the browser tests will fail"; fi
+
+test: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(CHROMIUM)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -105,3 +113,9 @@ bench-catalog: $(VENV)/.installed
 
 clean:
 	rm -rf .airflow demo-output .pytest_cache .mwaa-check
+
+# The drill-through dashboard over a demo archive: the sandbox started as `make demo` does, the DAG
+# run for each day FROM..DATE (default: the 7 days to DATE), then served on 127.0.0.1:$(PORT).
+PORT ?= 8050
+dashboard: $(VENV)/.installed
+	$(PY) scripts/dashboard.py --to $(DATE) $(if $(FROM),--from $(FROM)) --port $(PORT)

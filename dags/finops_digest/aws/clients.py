@@ -15,20 +15,30 @@ DEFAULT_CONFIG = {
 }
 
 
-def client_config() -> Any:
-    """``DEFAULT_CONFIG`` under the ``aws_default`` connection's own ``config_kwargs``."""
+# A page waits for its answer: fewer retries and shorter waits, so a failing call is reported to
+# the reader within seconds instead of after minutes of backoff.
+INTERACTIVE_CONFIG = {
+    "retries": {"mode": "standard", "max_attempts": 3},
+    "connect_timeout": 5,
+    "read_timeout": 30,
+}
+
+
+def client_config(defaults: dict[str, Any] = DEFAULT_CONFIG) -> Any:
+    """``defaults`` under the ``aws_default`` connection's own ``config_kwargs``."""
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
     from botocore.config import Config
 
-    return Config(**DEFAULT_CONFIG).merge(AwsBaseHook(aws_conn_id=AWS_CONN_ID).config)
+    return Config(**defaults).merge(AwsBaseHook(aws_conn_id=AWS_CONN_ID).config)
 
 
-def aws_client(service: str) -> Any:
+def aws_client(service: str, defaults: dict[str, Any] = DEFAULT_CONFIG) -> Any:
     """A boto3 client for ``service`` via ``aws_default`` (or boto3's chain when it is not defined,
-    so ``AWS_ENDPOINT_URL`` points every client at another endpoint)."""
+    so ``AWS_ENDPOINT_URL`` points every client at another endpoint); ``defaults``: its retries
+    and timeouts unless the connection sets them."""
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-    hook = AwsBaseHook(aws_conn_id=AWS_CONN_ID, client_type=service, config=client_config())
+    hook = AwsBaseHook(aws_conn_id=AWS_CONN_ID, client_type=service, config=client_config(defaults))
     client = hook.get_conn()
     client.meta.events.register("after-call-error", _name_the_call)
     return client

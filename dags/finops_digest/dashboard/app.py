@@ -1,4 +1,5 @@
 """The dashboard as a FastAPI app: the page, its bundled script and style, and ``api/view``.
+(FastAPI resolves the routes' annotations at import: its names are imported at the top.)
 
 Mounted in Airflow's API server by ``plugins/finops_dashboard.py`` (behind Airflow's login), or
 served on its own by ``scripts/dashboard.py`` (``make dashboard``). It reads only through Athena.
@@ -10,6 +11,10 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from finops_digest.cli.config_source import read_config
 from finops_digest.config import FinopsConfig, parse_config
@@ -49,25 +54,22 @@ class Dashboard:
                     workgroup=config.athena_workgroup,
                     output_location=config.results_location,
                     database=config.glue_database,
+                    budget_table=config.glue_budget_table,
                 )
                 self._made = (config, AthenaReader(self._client_factory, target))
             return self._made
 
 
 def _athena_client() -> Any:
-    from finops_digest.aws.clients import aws_client
+    from finops_digest.aws.clients import INTERACTIVE_CONFIG, aws_client
 
-    return aws_client("athena")
+    return aws_client("athena", INTERACTIVE_CONFIG)
 
 
 def create_app(
     dependencies: Sequence[Any] = (), client_factory: Callable[[], Any] = _athena_client
 ) -> Any:
     """The app; ``dependencies`` guard every route (Airflow's login when mounted in Airflow)."""
-    import jinja2
-    from fastapi import FastAPI, Request
-    from fastapi.responses import HTMLResponse, JSONResponse, Response
-
     dashboard = Dashboard(client_factory)
     app = FastAPI(
         title="FinOps drill-through dashboard",

@@ -32,11 +32,13 @@ class DashboardQueryError(FinopsError):
 
 @dataclass(frozen=True)
 class AthenaTarget:
-    """Where and how the queries run: ``finops_config``'s workgroup and result location."""
+    """Where and how the queries run: ``finops_config``'s workgroup, result location, Glue
+    database and budget table."""
 
     workgroup: str
     output_location: str
     database: str
+    budget_table: str
 
 
 class AthenaReader:
@@ -88,7 +90,7 @@ class AthenaReader:
                 WorkGroup=self.target.workgroup,
             )["QueryExecutionId"]
         except Exception as exc:  # botocore's errors: no credentials, no endpoint, denied
-            raise DashboardQueryError(f"Athena refused the query: {exc}") from exc
+            raise DashboardQueryError(f"StartQueryExecution failed: {exc}") from exc
         with self._lock:
             self.queries_run += 1
         deadline = time.monotonic() + QUERY_TIMEOUT_SECONDS

@@ -27,9 +27,9 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
     ``dated``: the URL named its days. A URL without them shows the latest archived day."""
     started = time.monotonic()
     before = reader.queries_run
-    names = queries.Names(reader.target.database)
+    names = queries.Names(reader.target.database, reader.target.budget_table)
     found = _first_round(reader, names, state)
-    in_range = [date.fromisoformat(r["billingdate"]) for r in found["days"]]
+    in_range = _archived(found, state)
     latest = None
     if not in_range:
         rows = reader.rows(queries.latest_archived_sql(names, state.end))
@@ -37,8 +37,11 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
         if latest and not dated:
             state = replace(state, start=latest, end=latest)
             found = _first_round(reader, names, state)
-            in_range = [latest]
+            in_range = _archived(found, state)
     notices = _coverage_notices(state, in_range, latest)
+    compared = _compared(found, state)
+    if in_range and compared is not True:
+        notices.append(compared)
     ou_id, path = _resolve(state, found.get("ou"))
     day = max(in_range) if in_range else None
 
@@ -67,12 +70,16 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
     label = path[-1]["label"] if path else ORGANISATION
     state = replace(state, ou=label if ou_id else None)
     tables = []
-    if "ous" in answers:
+    # An OU without child OUs shows no OU table: its accounts are all "directly in" it.
+    if "ous" in answers and any(r["child"] is not None for r in answers["ous"]):
         tables.append(_ou_table(state, answers["ous"], label))
     if "services" in answers:
         tables.append(_table(state, "Services", "service", answers["services"]))
     if "accounts" in answers:
         tables.append(_table(state, "Linked accounts", "account", answers["accounts"]))
+    if not _any_before(found, state):  # nothing to compare with: no change, not "+100%"
+        for row in (row for table in tables for row in table["rows"]):
+            row["previous"] = row["change"] = None
     trend = _trend(state, answers["trend"])
     anomalies = [_anomaly(state, a) for a in answers["anomalies"]]
     if state.account and state.service:
@@ -80,7 +87,7 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
     total = sum(p["cost"] for p in trend if p["cost"] is not None)
     return {
         "state": {**state.query(), "ou_id": ou_id, "level": _level(state)},
-        "title": _title(state, label),
+        "title": _title(state, label, _account_name(answers["trend"])),
         "breadcrumbs": _breadcrumbs(state, path),
         "rollup_note": _rollup_note(answers.get("ous"), bool(ou_id)),
         "total": _money(total),
@@ -100,11 +107,40 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
 def _first_round(
     reader: AthenaReader, names: queries.Names, state: DrillState
 ) -> dict[str, list[dict[str, Any]]]:
-    """Which days of the range are archived, and which OU the state names."""
-    first = {"days": queries.archived_days_sql(names, state.start, state.end)}
+    """Which days of the range (and of the period before it) are archived, and which OU the
+    state names."""
+    before, _ = queries.previous_period(state.start, state.end)
+    first = {"days": queries.archived_days_sql(names, before, state.end)}
     if state.ou:
         first["ou"] = queries.find_ou_sql(names, state.ou, state.start, state.end)
     return reader.run_all(first)
+
+
+def _any_before(found: dict[str, list[dict[str, Any]]], state: DrillState) -> bool:
+    return any(r["billingdate"] < state.start.isoformat() for r in found["days"])
+
+
+def _archived(found: dict[str, list[dict[str, Any]]], state: DrillState) -> list[date]:
+    days = (date.fromisoformat(r["billingdate"]) for r in found["days"])
+    return [d for d in days if d >= state.start]
+
+
+def _compared(found: dict[str, list[dict[str, Any]]], state: DrillState) -> bool | str:
+    """True when every day of the period before is archived, else what the change misses."""
+    before, until = queries.previous_period(state.start, state.end)
+    held = {r["billingdate"] for r in found["days"] if r["billingdate"] < state.start.isoformat()}
+    wanted = (until - before).days + 1
+    if len(held) == wanted:
+        return True
+    if not held:
+        return (
+            f"No change shown: the {wanted} day{'s' if wanted != 1 else ''} before "
+            f"({_span(before, until)}) {'are' if wanted != 1 else 'is'} not archived."
+        )
+    return (
+        f"Changes compare with {_span(before, until)}, of which only {len(held)} of {wanted} days "
+        "are archived."
+    )
 
 
 def _resolve(
@@ -171,13 +207,18 @@ def _level(state: DrillState) -> str:
     return "ou" if state.ou else "organisation"
 
 
-def _title(state: DrillState, label: str) -> str:
+def _title(state: DrillState, label: str, account_name: str | None) -> str:
     parts = [label]
     if state.service:
         parts.append(state.service)
     if state.account:
-        parts.append(state.account)
+        parts.append(f"{account_name} ({state.account})" if account_name else state.account)
     return " / ".join(parts)
+
+
+def _account_name(trend: list[dict[str, Any]]) -> str | None:
+    """The account's name in the archive (the cost rows' accountname), when the state names one."""
+    return next((r["accountname"] for r in trend if r.get("accountname")), None)
 
 
 def _breadcrumbs(state: DrillState, path: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -320,9 +361,8 @@ def _budgets(
             {
                 "ou": r["ou"],
                 "url": drill_url("", replace(month, ou=r["ou"])),
-                "month_to_date": _money(r["month_to_date_cost"]),
+                "month_to_date": _money(r["month_to_date"]),
                 "budget": _money(r["budget"]),
-                "used": r["budget_used"],
                 "forecast": _money(r["forecast"]),
                 "forecast_lower": _money(r["forecast_lower"]),
                 "forecast_upper": _money(r["forecast_upper"]),

@@ -19,9 +19,10 @@ LATEST_LOOKBACK_DAYS = 400
 
 @dataclass(frozen=True)
 class Names:
-    """Where the views live: the Glue database of ``finops_config``."""
+    """Where the views and tables live: ``finops_config``'s Glue database and budget table."""
 
     database: str
+    budget_table: str
 
     def view(self, name: str) -> str:
         return f"{self.database}.{name}"
@@ -166,7 +167,7 @@ def trend_sql(
 ) -> str:
     """The state's cost on each day of the range."""
     return (
-        "SELECT r.billingdate AS day, SUM(r.dailycost) AS cost "
+        "SELECT r.billingdate AS day, SUM(r.dailycost) AS cost, max(r.accountname) AS accountname "
         f"FROM {names.view('cost_rollup')} AS r "
         f"WHERE {partition_filter(start, end, 'r')} AND {scope_filter(ou_id)} "
         f"AND {detail_filter(service, account)} GROUP BY r.billingdate ORDER BY day"
@@ -193,7 +194,8 @@ def anomalies_sql(
 
 def budgets_sql(names: Names, ou_id: str | None, day: date) -> str:
     """Month to date vs budget and forecast on ``day`` for the OUs within ``ou_id`` (every OU for
-    the organisation), with the digest's traffic lights."""
+    the organisation), as the digest of that day reported them (the budget table: its month to
+    date counts every day of the month, archived here or not) with its traffic lights."""
     tree = names.view(layout.OU_TREE_TABLE)
     within = (
         ""
@@ -202,8 +204,7 @@ def budgets_sql(names: Names, ou_id: str | None, day: date) -> str:
         f"AND ancestor_id = {literal(ou_id)}) "
     )
     return (
-        "SELECT b.ou, b.month_to_date_cost, b.budget, b.budget_used, b.forecast, "
-        "b.forecast_lower, b.forecast_upper, b.light "
-        f"FROM {names.view('month_to_date_vs_budget')} AS b "
+        "SELECT b.ou, b.month_to_date, b.budget, b.forecast, b.forecast_lower, b.forecast_upper, "
+        f"b.light FROM {names.view(names.budget_table)} AS b "
         f"WHERE {partition_filter(day, day, 'b')} {within}ORDER BY b.ou"
     )
