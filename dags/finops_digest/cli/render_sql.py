@@ -8,9 +8,10 @@ from dataclasses import fields
 from typing import Any
 
 from finops_digest.cli.exits import OK, UsageError
-from finops_digest.config import ConfigError, FinopsConfig, parse_config
+from finops_digest.config import COST_METRICS, ConfigError, FinopsConfig, parse_config
 from finops_digest.resources import include_dir
 from finops_digest.store.catalog import render_sql
+from finops_digest.store.focus import focus_cost_column
 
 # Tables before the views that read them.
 KINDS = ("ddl", "views")
@@ -50,6 +51,17 @@ def add_parser(sub: Any) -> None:
         "--budget-table", default=defaults["glue_budget_table"], help="budget table (%(default)s)"
     )
     parser.add_argument("--bucket", help="the archive bucket (the DDL's LOCATION; no default)")
+    parser.add_argument(
+        "--cost-metric",
+        default=defaults["cost_metric"],
+        choices=COST_METRICS,
+        help="finops_config's cost_metric: the FOCUS view's cost column follows it (%(default)s)",
+    )
+    parser.add_argument(
+        "--currency",
+        default=defaults["currency"],
+        help="finops_config's currency: the FOCUS view's BillingCurrency (%(default)s)",
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of: {choices}")
     parser.set_defaults(run=run)
 
@@ -69,11 +81,19 @@ def run(args: argparse.Namespace) -> int:
                 "glue_database": args.database,
                 "glue_table": args.table,
                 "glue_budget_table": args.budget_table,
+                "cost_metric": args.cost_metric,
+                "currency": args.currency,
             }
         )
     except ConfigError as exc:
         raise UsageError(f"the names must be valid finops_config values: {exc}") from exc
-    values = {"database": args.database, "table": args.table, "budget_table": args.budget_table}
+    values = {
+        "database": args.database,
+        "table": args.table,
+        "budget_table": args.budget_table,
+        "focus_cost_column": focus_cost_column(args.cost_metric),
+        "currency": args.currency,
+    }
     if args.bucket:
         values["bucket"] = args.bucket
     rendered = []
