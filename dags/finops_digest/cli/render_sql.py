@@ -39,8 +39,9 @@ def add_parser(sub: Any) -> None:
         help="print the Athena DDL and views for a database and table",
         description=(
             "Print the DDL and views of include/sql (all, or the NAMEs given) with the names "
-            "filled in, each ending with ';'. Names are checked as finops_config checks them. "
-            "Exit 0 printed, 2 usage error (an unknown NAME, an invalid name, no --bucket for a DDL)."
+            "filled in, each ending with ';'. Names, --cost-metric and --currency are checked as "
+            "finops_config checks them. Exit 0 printed, 2 usage error (an unknown NAME, an invalid "
+            "name or currency, no --bucket for a DDL)."
         ),
     )
     parser.add_argument(
@@ -86,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     except ConfigError as exc:
-        raise UsageError(f"the names must be valid finops_config values: {exc}") from exc
+        raise UsageError(f"the options must be valid finops_config values: {exc}") from exc
     values = {
         "database": args.database,
         "table": args.table,
