@@ -26,3 +26,13 @@ output "ses_dkim_tokens" {
   description = "DKIM CNAME tokens to publish when ses_identity is a domain."
   value       = aws_sesv2_email_identity.sender.dkim_signing_attributes[0].tokens
 }
+
+output "quicksight_dashboard_id" {
+  description = "The QuickSight dashboard's id (null unless quicksight_enabled); open it at https://<region>.quicksight.aws.amazon.com/sn/dashboards/<id>."
+  value       = one(aws_quicksight_dashboard.finops[*].dashboard_id)
+}
+
+output "quicksight_role_arn" {
+  description = "The role the QuickSight Athena data source reads the archive with (null unless quicksight_enabled)."
+  value       = one(aws_iam_role.quicksight[*].arn)
+}

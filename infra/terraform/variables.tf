@@ -104,3 +104,22 @@ variable "finops_config_in_secrets_manager" {
   type        = bool
   default     = false
 }
+
+variable "quicksight_enabled" {
+  description = "Create the QuickSight data source, data sets and dashboard (infra/terraform/quicksight.tf). Needs a QuickSight subscription in this account and the views of include/sql/views in glue_database."
+  type        = bool
+  default     = false
+}
+
+variable "quicksight_principal_arns" {
+  description = "QuickSight users or groups who may view the dashboard (arn:aws:quicksight:<region>:<account>:user/<namespace>/<name> or .../group/<namespace>/<name>); required with quicksight_enabled."
+  type        = list(string)
+  default     = []
+  validation {
+    condition = alltrue([
+      for arn in var.quicksight_principal_arns :
+      can(regex("^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:[0-9]{12}:(user|group)/[^/]+/.+$", arn))
+    ])
+    error_message = "quicksight_principal_arns must be QuickSight user or group ARNs: arn:aws:quicksight:<region>:<account id>:user/<namespace>/<name> or .../group/<namespace>/<name>."
+  }
+}

@@ -2,8 +2,9 @@ terraform {
   required_version = ">= 1.6"
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.60, < 7.0"
+      source = "hashicorp/aws"
+      # 6.17 added role_arn to aws_quicksight_data_source's Athena parameters (quicksight.tf).
+      version = ">= 6.17, < 7.0"
     }
   }
 }

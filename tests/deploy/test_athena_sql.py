@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +17,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from finops_digest.config import FinopsConfig
 from finops_digest.schema import BUDGET_COLUMNS, COST_TABLE_COLUMNS, PARTITION_KEYS
 from finops_digest.store import layout
 from finops_digest.store.catalog import PROJECTION, render_sql
+from finops_digest.store.focus import focus_cost_column
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag
@@ -29,6 +31,15 @@ DAYS = (date(2025, 9, 1), date(2025, 9, 2))
 DB, TABLE, BUDGET_TABLE = "finops_db", "ou_breakdown", "ou_budget"
 # One OU with room to spare, one far over budget, the rest without a budget.
 BUDGETS = {"Data": 250000, "Marketing": 1000}
+# The DAG runs with finops_config's default metric and currency, so the FOCUS view is rendered so.
+DEFAULTS = FinopsConfig(archive_bucket="unused")
+VIEW_VALUES = {
+    "database": DB,
+    "table": TABLE,
+    "budget_table": BUDGET_TABLE,
+    "focus_cost_column": focus_cost_column(DEFAULTS.cost_metric),
+    "currency": DEFAULTS.currency,
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +79,7 @@ def _query(aws, sql: str) -> list[dict[str, str]]:
 
 
 def _view_body(name: str) -> str:
-    sql = render_sql(f"views/{name}", database=DB, table=TABLE, budget_table=BUDGET_TABLE)
+    sql = render_sql(f"views/{name}", **VIEW_VALUES)
     tree = sqlglot.parse_one(sql, read="trino")
     assert isinstance(tree, exp.Create) and tree.kind == "VIEW", name
     assert tree.this.sql() == f"{DB}.{name}", "a view is named after its file"
@@ -192,3 +203,40 @@ def test_month_to_date_vs_budget(archived, aws):
     assert got.keys() == expected_keys
     lights = {got[(d.isoformat(), ou)]["light"] for d in DAYS for ou in BUDGETS}
     assert "green" in lights and "red" in lights, "the budgets make one OU green, one red"
+
+
+def _timestamp(value: str) -> datetime:
+    """A timestamp cell as Athena prints it (``2025-09-01 00:00:00.000``)."""
+    return datetime.fromisoformat(value)
+
+
+def test_focus_daily_costs_names_each_cost_row_as_focus_does(archived, aws):
+    names = {  # as Organizations names them (the pipeline's source of accountname)
+        account["Id"]: account["Name"]
+        for page in aws("organizations").get_paginator("list_accounts").paginate()
+        for account in page["Accounts"]
+    }
+    expected = {
+        (day, ou, service, account): cost
+        for day, ou, service, account, cost in _expected(archived.organization)
+    }
+    # Athena keeps a view's column names in lowercase (the Glue catalog is case-insensitive).
+    rows = [
+        {k.lower(): v for k, v in r.items()} for r in _query(aws, _view_body("focus_daily_costs"))
+    ]
+    assert DEFAULTS.cost_metric == "NetAmortizedCost" and "effectivecost" in rows[0]
+    assert "billedcost" not in rows[0], "one cost column, the one the metric is"
+    got = {}
+    for r in rows:
+        start = _timestamp(r["chargeperiodstart"])
+        assert _timestamp(r["chargeperiodend"]) - start == timedelta(days=1), "end is exclusive"
+        assert _timestamp(r["billingperiodstart"]) == start.replace(day=1)
+        assert r["billingperiodend"].startswith("2025-10-01 00:00:00"), "DAYS are in September"
+        assert r["billingcurrency"] == "USD"
+        assert r["subaccountname"] == names[r["subaccountid"]]
+        key = (start.date(), r["x_ou"], r["servicename"], r["subaccountid"])
+        assert key not in got, f"{key} twice"
+        got[key] = Decimal(r["effectivecost"])
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        assert abs(got[key] - value) < Decimal("0.01"), key

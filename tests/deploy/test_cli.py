@@ -146,6 +146,8 @@ NAMES = {
     "budget_table": "budgets",
     "bucket": "acme-archive",
 }
+# What render-sql fills in without --cost-metric / --currency: finops_config's defaults.
+FOCUS_DEFAULTS = {"focus_cost_column": "EffectiveCost", "currency": "USD"}
 SQL_FILES = sorted(
     f"{p.parent.name}/{p.stem}"
     for kind in ("ddl", "views")
@@ -176,7 +178,7 @@ def test_render_sql_prints_every_ddl_and_view_with_the_names_given():
     assert sorted(printed) == SQL_FILES
     assert list(printed)[:2] == ["ddl/ou_breakdown", "ddl/ou_budget"], "tables before views"
     for name, sql in printed.items():
-        assert sql == render_sql(name, **NAMES).strip() + ";"
+        assert sql == render_sql(name, **NAMES, **FOCUS_DEFAULTS).strip() + ";"
         assert "{" not in sql and "finops_db" not in sql
     assert "CREATE EXTERNAL TABLE IF NOT EXISTS acme_finops.costs (" in printed["ddl/ou_breakdown"]
     assert "LOCATION 's3://acme-archive/parquet/ou_budget/'" in printed["ddl/ou_budget"]
@@ -195,6 +197,25 @@ def test_render_sql_prints_only_the_names_asked_for_and_views_need_no_bucket():
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "cost", "currency"),
+    [
+        ([], "EffectiveCost", "USD"),
+        (["--cost-metric", "AmortizedCost"], "EffectiveCost", "USD"),
+        (["--cost-metric", "UnblendedCost", "--currency", "EUR"], "BilledCost", "EUR"),
+        (["--cost-metric", "BlendedCost"], "BilledCost", "USD"),
+    ],
+)
+def test_render_sql_names_the_focus_cost_column_after_the_cost_metric(args, cost, currency):
+    done = cli("render-sql", *args, "focus_daily_costs")
+    assert done.returncode == 0, done.stderr
+    view = _statements(done.stdout)["views/focus_daily_costs"]
+    assert f"dailycost AS {cost}," in view
+    other = ({"EffectiveCost", "BilledCost"} - {cost}).pop()
+    assert f"AS {other}" not in view
+    assert f"'{currency}' AS BillingCurrency" in view
+
+
 def test_render_sql_refuses_an_unknown_name_naming_the_choices():
     done = cli("render-sql", "daily_cost_by_ou", "daily_costs")
     assert done.returncode == 2
@@ -209,6 +230,11 @@ def test_render_sql_refuses_an_unknown_name_naming_the_choices():
     [
         (["ou_breakdown"], "ou_breakdown needs --bucket"),
         (["--database", "Finops-DB", "daily_cost_by_ou"], "glue_database: expected a name Athena"),
+        (
+            ["--cost-metric", "UsageQuantity", "focus_daily_costs"],
+            "invalid choice: 'UsageQuantity'",
+        ),
+        (["--currency", "eur", "focus_daily_costs"], "currency: expected an ISO 4217"),
     ],
 )
 def test_render_sql_refuses_what_athena_would_not_run(args, said):

@@ -11,7 +11,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
+from finops_digest.budgets.lights import LIGHT_COLOURS
+from finops_digest.resources import include_dir
+from finops_digest.schema import COST_TABLE_COLUMNS, PARTITION_KEYS
 from tests.deploy.policy import POLICY_TEMPLATE, REPO, TERRAFORM, render_policy, statements
 
 # checkov pins boto3/botocore far below Airflow's, so it has its own venv (make test creates it).
@@ -38,16 +43,17 @@ def _checkov_python() -> Path:
 
 @pytest.fixture(scope="module")
 def tf() -> dict:
-    """The Terraform, parsed by the HCL parser checkov uses: {"resource": {type: {name: body}}, ...}."""
+    """The Terraform, parsed by the HCL parser checkov uses: {"resource": {type: {name: body}}, ...},
+    "locals" as {name: value} across every file."""
     out = subprocess.run(
         [_checkov_python(), "-c", _DUMP_HCL, TERRAFORM], check=True, capture_output=True, text=True
     )
     raw = json.loads(out.stdout)
     parsed: dict = {}
-    for block in ("resource", "data", "variable", "output"):
+    for block in ("resource", "data", "variable", "output", "locals"):
         for item in raw.get(block, []):
             for kind, named in item.items():
-                if block in ("variable", "output"):
+                if block in ("variable", "output", "locals"):
                     parsed.setdefault(block, {})[kind] = named
                 else:
                     for name, body in named.items():
@@ -209,3 +215,180 @@ def test_execution_policy_has_no_wildcard_actions_no_deletes_and_scoped_resource
 
 def _template_variables() -> set[str]:
     return set(re.findall(r"\$\{([a-z_]+)\}", POLICY_TEMPLATE.read_text()))
+
+
+# ---------------------------------------------------------------------------------- QuickSight
+QUICKSIGHT_ON = "${var.quicksight_enabled ? 1 : 0}"
+# Glue/Athena column type -> the type a QuickSight data set declares for it.
+QUICKSIGHT_TYPES = {"date": "DATETIME", "string": "STRING", "double": "DECIMAL", "int": "INTEGER"}
+
+
+def _quicksight_resources(tf) -> dict[str, dict]:
+    """Every resource quicksight.tf declares, as "type.name" -> body."""
+    return {
+        f"{kind}.{name}": body
+        for kind, named in tf["resource"].items()
+        for name, body in named.items()
+        if kind.startswith("aws_quicksight_") or name == "quicksight"
+    }
+
+
+def _dynamic(body: dict, name: str) -> dict:
+    """The ``dynamic "<name>"`` block of ``body``: {"for_each": ..., "content": ...}."""
+    [block] = [d[name] for d in body["dynamic"] if name in d]
+    return block
+
+
+def _local(tf, expression: str):
+    """The value of ``${local.<name>}``."""
+    name = re.fullmatch(r"\$\{local\.([a-z_]+)\}", expression)
+    assert name, f"{expression!r} is not a local"
+    return _one(tf["locals"], name.group(1))
+
+
+def _column(field: dict) -> tuple[str, str]:
+    """(data set identifier, column) of a field well's field or a hierarchy's column."""
+    column = _one(field, "column") if "column" in field else field
+    return _one(column, "data_set_identifier"), _one(column, "column_name")
+
+
+def _dashboard(tf) -> dict:
+    return _one(tf["resource"]["aws_quicksight_dashboard"]["finops"], "definition")
+
+
+def _sheet(tf, name: str) -> dict:
+    [sheet] = [s for s in _dashboard(tf)["sheets"] if _one(s, "name") == name]
+    return sheet
+
+
+def _visual(sheet: dict, kind: str) -> dict:
+    [visual] = [_one(v, kind) for v in sheet["visuals"] if kind in v]
+    return visual
+
+
+def _identifiers(tf) -> dict[str, str]:
+    """The dashboard's data set identifier -> the data set resource it declares."""
+    return {
+        _one(d, "identifier"): re.fullmatch(
+            r"\$\{aws_quicksight_data_set\.([a-z_]+)\[0\]\.arn\}", _one(d, "data_set_arn")
+        ).group(1)
+        for d in _dashboard(tf)["data_set_identifiers_declarations"]
+    }
+
+
+def test_quicksight_is_off_by_default_and_every_resource_follows_the_switch(tf):
+    assert _one(tf["variable"]["quicksight_enabled"], "default") is False
+    resources = _quicksight_resources(tf)
+    assert {
+        "aws_quicksight_data_source.athena",
+        "aws_quicksight_dashboard.finops",
+        "aws_iam_role.quicksight",
+        "aws_iam_role_policy.quicksight",
+    } <= resources.keys()
+    for name, body in resources.items():
+        assert _one(body, "count") == QUICKSIGHT_ON, name
+    precondition = _one(
+        _one(tf["resource"]["aws_quicksight_dashboard"]["finops"], "lifecycle"), "precondition"
+    )
+    assert _one(precondition, "condition") == "${length(var.quicksight_principal_arns) > 0}"
+
+
+def test_quicksight_reads_athena_through_the_workgroup_with_its_own_role(tf):
+    source = tf["resource"]["aws_quicksight_data_source"]["athena"]
+    assert _one(source, "type") == "ATHENA"
+    athena = _one(_one(source, "parameters"), "athena")
+    assert _one(athena, "work_group") == "${aws_athena_workgroup.finops.name}"
+    assert _one(athena, "role_arn") == "${aws_iam_role.quicksight[0].arn}"
+    assert "permission" not in source, "viewers need nothing on the data source"
+
+
+def _view_columns(name: str) -> list[str]:
+    """The output columns of a shipped view's SELECT."""
+    sql = (include_dir() / "sql" / "views" / f"{name}.sql").read_text()
+    tree = sqlglot.parse_one(sql.replace("{", "").replace("}", ""), read="trino")
+    assert isinstance(tree, exp.Create)
+    return [column.alias_or_name for column in tree.expression.selects]
+
+
+def test_quicksight_data_sets_read_the_shipped_views_and_the_cost_table_column_for_column(tf):
+    views = {p.stem for p in (include_dir() / "sql" / "views").glob("*.sql")}
+    cost_table = [
+        {"name": n, "type": QUICKSIGHT_TYPES[t]} for n, t in COST_TABLE_COLUMNS + PARTITION_KEYS
+    ]
+    read = set()
+    for name, body in tf["resource"]["aws_quicksight_data_set"].items():
+        table = _one(_one(body, "physical_table_map"), "relational_table")
+        assert _one(table, "schema") == "${aws_glue_catalog_database.finops.name}", name
+        assert _one(table, "data_source_arn") == "${aws_quicksight_data_source.athena[0].arn}"
+        assert "permissions" not in body, "viewers need nothing on the data sets"
+        columns = _local(tf, _one(_dynamic(table, "input_columns"), "for_each"))
+        relation = _one(table, "name")
+        if relation == "${var.glue_table}":
+            assert columns == cost_table, name
+        else:
+            assert relation in views, f"{name} reads {relation!r}, which include/sql/views lacks"
+            assert [c["name"] for c in columns] == _view_columns(relation), name
+        read.add(relation)
+    assert {"daily_cost_by_ou", "month_to_date_vs_budget", "${var.glue_table}"} <= read
+
+
+def test_cost_drill_down_goes_ou_then_service_then_linked_account(tf):
+    bar = _visual(_sheet(tf, "Cost drill-down"), "bar_chart_visual")
+    [hierarchy] = [_one(h, "explicit_hierarchy") for h in bar["column_hierarchies"]]
+    levels = [_column(c) for c in hierarchy["columns"]]
+    assert [column for _, column in levels] == ["ou", "service", "linkedaccount"]
+    assert _identifiers(tf)[levels[0][0]] == "costs"
+    wells = _one(
+        _one(_one(bar, "chart_configuration"), "field_wells"), "bar_chart_aggregated_field_wells"
+    )
+    categories = [_one(c, "categorical_dimension_field") for c in wells["category"]]
+    assert [_column(c) for c in categories] == levels, "the field well holds each level in order"
+    assert {_one(c, "hierarchy_id") for c in categories} == {_one(hierarchy, "hierarchy_id")}
+    [value] = [_one(v, "numerical_measure_field") for v in wells["values"]]
+    assert _column(value)[1] == "dailycost"
+
+
+def test_budget_sheet_shows_the_light_coloured_as_the_digest_colours_it(tf):
+    table = _visual(_sheet(tf, "Budget vs forecast"), "table_visual")
+    wells = _one(
+        _one(_one(table, "chart_configuration"), "field_wells"), "table_aggregated_field_wells"
+    )
+    fields = {}
+    for well in wells["group_by"] + wells["values"]:
+        [(_, field)] = [(k, _one(well, k)) for k in well if k.endswith("_field")]
+        fields[_one(field, "field_id")] = _column(field)
+    assert {_identifiers(tf)[ds] for ds, _ in fields.values()} == {"month_to_date_vs_budget"}
+    shown = {column for _, column in fields.values()}
+    assert {"ou", "month_to_date_cost", "budget", "forecast", "light"} <= shown
+    [light_field] = [f for f, (_, column) in fields.items() if column == "light"]
+
+    options = _dynamic(_one(table, "conditional_formatting"), "conditional_formatting_options")
+    colours = _local(tf, _one(options, "for_each"))
+    assert colours == {light: colour.upper() for light, colour in LIGHT_COLOURS.items()}
+    cell = _one(_one(options, "content"), "cell")
+    assert _one(cell, "field_id") == light_field
+    solid = _one(_one(_one(cell, "text_format"), "background_color"), "solid")
+    assert _one(solid, "expression") == "{light} = '${conditional_formatting_options.key}'"
+    assert _one(solid, "color") == "${conditional_formatting_options.value}"
+
+
+def test_quicksight_viewers_get_reader_actions_and_its_role_no_wildcard(tf):
+    dashboard = tf["resource"]["aws_quicksight_dashboard"]["finops"]
+    permissions = _dynamic(dashboard, "permissions")
+    assert _one(permissions, "for_each") == "${toset(var.quicksight_principal_arns)}"
+    actions = _local(tf, _one(_one(permissions, "content"), "actions"))
+    assert actions == [
+        "quicksight:DescribeDashboard",
+        "quicksight:ListDashboardVersions",
+        "quicksight:QueryDashboard",
+    ]
+    policy = tf["data"]["aws_iam_policy_document"]["quicksight"]
+    for st in policy["statement"]:
+        for action in _one(st, "actions"):
+            assert "*" not in action, action
+            assert not action.startswith(("s3:Delete", "glue:Create", "glue:Update", "glue:Delete"))
+        for resource in _one(st, "resources"):
+            assert resource != "*" and not resource.endswith(":*"), (_one(st, "sid"), resource)
+    trust = _one(tf["data"]["aws_iam_policy_document"]["quicksight_assume"], "statement")
+    assert _one(_one(trust, "principals"), "identifiers") == ["quicksight.amazonaws.com"]
+    assert _one(_one(trust, "condition"), "variable") == "aws:SourceAccount"

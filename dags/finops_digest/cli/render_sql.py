@@ -8,7 +8,7 @@ from dataclasses import fields
 from typing import Any
 
 from finops_digest.cli.exits import OK, UsageError
-from finops_digest.config import ConfigError, FinopsConfig, parse_config
+from finops_digest.config import COST_METRICS, ConfigError, FinopsConfig, parse_config
 from finops_digest.resources import include_dir
 from finops_digest.store.catalog import render_sql
 from finops_digest.store.views import placeholders
@@ -39,8 +39,9 @@ def add_parser(sub: Any) -> None:
         help="print the Athena DDL and views for a database and table",
         description=(
             "Print the DDL and views of include/sql (all, or the NAMEs given) with the names "
-            "filled in, each ending with ';'. Names are checked as finops_config checks them. "
-            "Exit 0 printed, 2 usage error (an unknown NAME, an invalid name, no --bucket for a DDL)."
+            "filled in, each ending with ';'. Names, --cost-metric and --currency are checked as "
+            "finops_config checks them. Exit 0 printed, 2 usage error (an unknown NAME, an invalid "
+            "name or currency, no --bucket for a DDL)."
         ),
     )
     parser.add_argument(
@@ -51,6 +52,17 @@ def add_parser(sub: Any) -> None:
         "--budget-table", default=defaults["glue_budget_table"], help="budget table (%(default)s)"
     )
     parser.add_argument("--bucket", help="the archive bucket (the DDL's LOCATION; no default)")
+    parser.add_argument(
+        "--cost-metric",
+        default=defaults["cost_metric"],
+        choices=COST_METRICS,
+        help="finops_config's cost_metric: the FOCUS view's cost column follows it (%(default)s)",
+    )
+    parser.add_argument(
+        "--currency",
+        default=defaults["currency"],
+        help="finops_config's currency: the FOCUS view's BillingCurrency (%(default)s)",
+    )
     parser.add_argument("names", nargs="*", metavar="NAME", help=f"any of: {choices}")
     parser.set_defaults(run=run)
 
@@ -70,11 +82,15 @@ def run(args: argparse.Namespace) -> int:
                 "glue_database": args.database,
                 "glue_table": args.table,
                 "glue_budget_table": args.budget_table,
+                "cost_metric": args.cost_metric,
+                "currency": args.currency,
             }
         )
     except ConfigError as exc:
-        raise UsageError(f"the names must be valid finops_config values: {exc}") from exc
-    values: dict[str, str] = placeholders(args.database, args.table, args.budget_table)
+        raise UsageError(f"the options must be valid finops_config values: {exc}") from exc
+    values: dict[str, str] = placeholders(
+        args.database, args.table, args.budget_table, args.cost_metric, args.currency
+    )
     if args.bucket:
         values["bucket"] = args.bucket
     rendered = []

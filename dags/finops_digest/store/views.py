@@ -12,6 +12,7 @@ from typing import Any
 from finops_digest.resources import include_dir
 from finops_digest.store import layout
 from finops_digest.store.catalog import render_sql
+from finops_digest.store.focus import focus_cost_column
 
 _CREATE_VIEW = re.compile(
     r"CREATE\s+OR\s+REPLACE\s+VIEW\s+(?P<name>[^\s(]+)\s+AS\s+(?P<select>.*?)[\s;]*$",
@@ -21,14 +22,18 @@ _CREATE_VIEW = re.compile(
 _PRESTO_VIEW = re.compile(r"/\* Presto View: (?P<blob>[A-Za-z0-9+/=]+) \*/")
 
 
-def placeholders(database: str, table: str, budget_table: str) -> dict[str, str]:
-    """Every name the shipped SQL files refer to by placeholder."""
+def placeholders(
+    database: str, table: str, budget_table: str, cost_metric: str, currency: str
+) -> dict[str, str]:
+    """Every value the shipped SQL files refer to by placeholder."""
     return {
         "database": database,
         "table": table,
         "budget_table": budget_table,
         "ou_tree_table": layout.OU_TREE_TABLE,
         "anomaly_table": layout.ANOMALY_TABLE,
+        "focus_cost_column": focus_cost_column(cost_metric),
+        "currency": currency,
     }
 
 

@@ -76,7 +76,13 @@ def register_table(plan: RunPlan) -> dict[str, str]:
         glue,
         config.glue_database,
         shipped_views(
-            placeholders(config.glue_database, config.glue_table, config.glue_budget_table)
+            placeholders(
+                config.glue_database,
+                config.glue_table,
+                config.glue_budget_table,
+                config.cost_metric,
+                config.currency,
+            )
         ),
         lambda sql: run_query(
             athena,
