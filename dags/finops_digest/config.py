@@ -75,6 +75,9 @@ class FinopsConfig:
     alert_recipients: tuple[str, ...] = ()
     # Who gets the executive snapshot (a PDF: budget vs forecast per OU, trend, top movers).
     executive_recipients: tuple[str, ...] = ()
+    # A QuickSight dashboard whose own PDF export (a snapshot job) is the executive snapshot;
+    # empty: the built-in PDF. Any failure of the export falls back to the built-in PDF.
+    quicksight_dashboard_id: str = ""
     # Who hears about a failed run (DAG, task, billing day, error, log link), via SES.
     failure_recipients: tuple[str, ...] = ()
     # How the day's partition reaches the Glue catalog: "partition_api" (BatchCreatePartition:
@@ -205,6 +208,11 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
     emails("alert_recipients")
     emails("executive_recipients")
     emails("failure_recipients")
+    text(
+        "quicksight_dashboard_id",
+        re.compile(r"[A-Za-z0-9_-]{0,512}"),
+        "a QuickSight dashboard id (letters, digits, '_', '-'), or empty for the built-in PDF",
+    )
 
     def one_of(key: str, allowed: tuple[str, ...]) -> None:
         if key not in raw:
