@@ -31,6 +31,8 @@ SANDBOX_DEFAULTS: dict[str, str] = {
     "athena_workgroup": "finops",
     "athena_output_location": "s3://finops-digest-archive/athena-results/",
     "ses_sender": "finops@example.com",
+    # A demo QuickSight dashboard (two sheets) whose snapshot jobs render a PDF.
+    "quicksight_dashboard_id": "finops-executive",
 }
 
 
