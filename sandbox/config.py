@@ -8,6 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sandbox.faults import FaultInjector
     from sandbox.organization import Organization
 
 ACCOUNT_ID = "123456789012"  # moto's default account: what credentials "testing" map to
@@ -30,6 +31,8 @@ SANDBOX_DEFAULTS: dict[str, str] = {
     "athena_workgroup": "finops",
     "athena_output_location": "s3://finops-digest-archive/athena-results/",
     "ses_sender": "finops@example.com",
+    # A demo QuickSight dashboard (two sheets) whose snapshot jobs render a PDF.
+    "quicksight_dashboard_id": "finops-executive",
 }
 
 
@@ -47,6 +50,10 @@ class RuntimeSettings:
     crawler_run_seconds: float = 0.0
     # Cost Explorer's today: requests for daily costs before its 14-month horizon are refused.
     today: date = SANDBOX_TODAY
+    # Seconds a QuickSight snapshot job reports RUNNING before it is COMPLETED (or FAILED).
+    snapshot_job_seconds: float = 0.0
+    # The running sandbox's faults, for failures that are no API call's answer (a job failing).
+    faults: FaultInjector | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -11,10 +11,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from werkzeug.wrappers import Request
+
+from sandbox import quicksight
 from sandbox.faults import FaultInjector, error_response
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+# Services whose operation is named by method and path alone (REST-JSON, no X-Amz-Target).
+_REST_JSON_SERVICES = ("quicksight",)
 
 
 def _s3_operation(environ: dict[str, Any]) -> str:
@@ -67,7 +72,32 @@ def identify(environ: dict[str, Any]) -> tuple[str, str] | None:
     scope = _SCOPE.search(auth.replace("%2F", "/"))
     if scope and scope.group(1) == "s3":
         return _s3_operation(environ), "rest-xml"
+    if scope and scope.group(1) in _REST_JSON_SERVICES:
+        operation = _rest_json_operation(scope.group(1), environ)
+        if operation:
+            return operation, "json"
     return None
+
+
+class _RoutedRequest(Request):
+    """What moto's router reads of a request: werkzeug's, plus the raw path."""
+
+    @property
+    def raw_path(self) -> str:
+        return str(self.environ.get("RAW_URI") or self.environ.get("PATH_INFO", "/")).split("?")[0]
+
+
+def _rest_json_operation(service: str, environ: dict[str, Any]) -> str | None:
+    """The operation a REST-JSON request targets, by the service's own route table (the body is
+    not read)."""
+    from moto.core.routing import get_service_router
+    from werkzeug.exceptions import NotFound
+
+    try:
+        operation, _ = get_service_router(service).match(_RoutedRequest(environ))
+    except NotFound:
+        return None
+    return str(operation.name)
 
 
 class SandboxMiddleware:
@@ -146,6 +176,12 @@ class SandboxMiddleware:
         elif what == "faults" and method == "DELETE":
             self.faults.reset()
             payload = {"ok": True}
+        elif what.startswith(quicksight.FILES_PATH + "/") and method == "GET":
+            status, body = quicksight.serve_file(
+                what[len(quicksight.FILES_PATH) + 1 :], parse_qs(environ.get("QUERY_STRING", ""))
+            )
+            start_response(status, [("Content-Length", str(len(body)))])
+            return [body]
         elif what in ("health", "organization") and method == "GET":
             payload = self.describe() if what == "organization" else {"ok": True}
         else:

@@ -73,6 +73,16 @@ class FaultInjector:
                     return fault
         return None
 
+    def take(self, operation: str) -> Fault | None:
+        """The next pending fault of ``operation``, used up, without counting a call: for
+        failures that are not an API call's answer (a started job that ends FAILED)."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.operation == operation and fault.remaining > 0:
+                    fault.remaining -= 1
+                    return fault
+        return None
+
     def calls(self, operation: str | None = None) -> int | dict[str, int]:
         """Calls of one operation, or all counts as a dict."""
         with self._lock:

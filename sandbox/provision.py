@@ -65,7 +65,8 @@ def provision_organization(org: Organization) -> None:
 
 
 def provision_resources(endpoint_url: str) -> None:
-    """Bucket (versioned), Glue database + crawler, Athena workgroup, SES identity — over HTTP,
+    """Bucket (versioned), Glue database + crawler, Athena workgroup, SES identity, a QuickSight
+    dashboard — over HTTP,
     exactly as infrastructure code would call the APIs."""
     d = SANDBOX_DEFAULTS
     kwargs = {
@@ -98,3 +99,20 @@ def provision_resources(endpoint_url: str) -> None:
         },
     )
     boto3.client("ses", **kwargs).verify_email_identity(EmailAddress=d["ses_sender"])
+    boto3.client("quicksight", **kwargs).create_dashboard(
+        AwsAccountId=d["account_id"],
+        DashboardId=d["quicksight_dashboard_id"],
+        Name="FinOps executive overview",
+        Definition={
+            "DataSetIdentifierDeclarations": [
+                {
+                    "Identifier": "ou_breakdown",
+                    "DataSetArn": f"arn:aws:quicksight:{REGION}:{ACCOUNT_ID}:dataset/ou-breakdown",
+                }
+            ],
+            "Sheets": [
+                {"SheetId": "overview", "Name": "Budget vs forecast"},
+                {"SheetId": "services", "Name": "Services"},
+            ],
+        },
+    )

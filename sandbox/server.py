@@ -15,7 +15,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import athena, cost_explorer, glue_crawler, ses_sandbox
+from sandbox import athena, cost_explorer, glue_crawler, quicksight, ses_sandbox
 from sandbox.config import (
     ACCOUNT_ID,
     REGION,
@@ -40,6 +40,7 @@ def install_patches() -> None:
     glue_crawler.install()
     athena.install()
     ses_sandbox.install()
+    quicksight.install()
 
 
 def remove_patches() -> None:
@@ -73,6 +74,7 @@ class Sandbox:
         *,
         page_size: int = 25,
         crawler_run_seconds: float = 0.0,
+        snapshot_job_seconds: float = 0.0,
         today: date = SANDBOX_TODAY,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -82,7 +84,8 @@ class Sandbox:
         """Start moto on host:port (0 = a free port), patch it, provision everything, return.
 
         page_size: Cost Explorer groups per page; crawler_run_seconds: how long a started crawl
-        reports RUNNING before READY (the crawl itself completes at once); today: Cost Explorer's
+        reports RUNNING before READY (the crawl itself completes at once); snapshot_job_seconds:
+        how long a QuickSight snapshot job reports RUNNING before it is COMPLETED; today: Cost Explorer's
         today, from which its 14 months of daily costs are counted; iam_enforcement: once
         provisioned, every request must be signed by an IAM user's access key and be allowed by
         that user's policies (moto's IAM simulation), as on AWS.
@@ -95,14 +98,17 @@ class Sandbox:
         install_patches()
         _reset_moto()
         cost_explorer.clear_cache()
+        quicksight.reset_files()
         with SETTINGS.lock:
             SETTINGS.organization = org
             SETTINGS.page_size = page_size
             SETTINGS.crawler_run_seconds = crawler_run_seconds
+            SETTINGS.snapshot_job_seconds = snapshot_job_seconds
             SETTINGS.today = today
             SETTINGS.extra.pop("ses_unverified_recipients", None)
         provision_organization(org)
         faults = FaultInjector()
+        SETTINGS.faults = faults
         app = SandboxMiddleware(
             DomainDispatcherApplication(create_backend_app),
             faults,
@@ -154,6 +160,13 @@ class Sandbox:
             operation, "RequestTimeout", count, 504, delay_seconds=seconds, applied=applied
         )
 
+    def fail_snapshot_jobs(
+        self, count: int = 1, error_type: str = "INTERNAL_ERROR", message: str | None = None
+    ) -> None:
+        """Make the next `count` QuickSight snapshot jobs end FAILED with `error_type` (their
+        StartDashboardSnapshotJob still succeeds, as on AWS when the rendering fails)."""
+        self.faults.inject(quicksight.SNAPSHOT_JOB_FAULT, error_type, count, message=message)
+
     def reset_faults(self) -> None:
         """Drop all pending injected faults."""
         self.faults.reset()
@@ -190,6 +203,7 @@ class Sandbox:
             _set_iam_enforcement(False)
             remove_patches()
             SETTINGS.organization = None
+            SETTINGS.faults = None
 
     def __enter__(self) -> Sandbox:
         return self

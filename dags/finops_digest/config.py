@@ -77,6 +77,9 @@ class FinopsConfig:
     alert_recipients: tuple[str, ...] = ()
     # Who gets the executive snapshot (a PDF: budget vs forecast per OU, trend, top movers).
     executive_recipients: tuple[str, ...] = ()
+    # A QuickSight dashboard whose own PDF export (a snapshot job) is the executive snapshot;
+    # empty: the built-in PDF. Any failure of the export falls back to the built-in PDF.
+    quicksight_dashboard_id: str = ""
     # Who hears about a failed run (DAG, task, billing day, error, log link), via SES.
     failure_recipients: tuple[str, ...] = ()
     # The drill-through dashboard (dashboard/urls.py); when set, every OU row, top line and spike
@@ -215,6 +218,11 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
         _DASHBOARD_URL_RE,
         "an http(s) URL of the drill-through dashboard, such as "
         'https://finops.example.com/drill (no #fragment), or "" for no links',
+    )
+    text(
+        "quicksight_dashboard_id",
+        re.compile(r"[A-Za-z0-9_-]{0,512}"),
+        "a QuickSight dashboard id (letters, digits, '_', '-'), or empty for the built-in PDF",
     )
 
     def one_of(key: str, allowed: tuple[str, ...]) -> None:

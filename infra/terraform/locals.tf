@@ -8,3 +8,11 @@ locals {
   athena_results_prefix  = "athena-results/"
   athena_output_location = "s3://${var.archive_bucket}/${local.athena_results_prefix}"
 }
+
+# The dashboard the execution role may export as the executive snapshot: the one configured, else
+# the one quicksight.tf creates (when enabled), else none.
+locals {
+  snapshot_dashboard_id = var.quicksight_dashboard_id != "" ? var.quicksight_dashboard_id : (
+    var.quicksight_enabled ? aws_quicksight_dashboard.finops[0].dashboard_id : ""
+  )
+}

@@ -37,6 +37,8 @@ resource "aws_iam_role_policy" "finops_dag" {
     glue_crawler          = aws_glue_crawler.ou_breakdown.name
     athena_workgroup      = aws_athena_workgroup.finops.name
     ses_identity          = aws_sesv2_email_identity.sender.email_identity
+    # Empty (no QuickSight snapshot): the statement names no dashboard, so it grants nothing.
+    quicksight_dashboard_id = local.snapshot_dashboard_id
   })
 }
 

@@ -56,6 +56,12 @@ variable "ses_identity" {
   default     = ""
 }
 
+variable "quicksight_dashboard_id" {
+  description = "QuickSight dashboard whose PDF export is the executive snapshot (finops_config.quicksight_dashboard_id); the execution role may snapshot only it. Empty = the built-in PDF, no QuickSight permission."
+  type        = string
+  default     = ""
+}
+
 variable "noncurrent_version_retention_days" {
   description = "Days a replaced (noncurrent) archive version is kept before it may expire. Audit data must outlive your audit period."
   type        = number

@@ -21,6 +21,8 @@ from moto.iam.access_control import IAMRequest, IAMRequestBase
 
 # Operation -> IAM action, where the API name is not the permission name.
 _ACTION_NAMES = {("budgets", "DescribeBudgets"): "ViewBudget"}
+# Services whose requests carry their parameters in the path (no body on a GET).
+_REST_JSON = ("quicksight",)
 
 
 def _params(response: Any) -> dict[str, Any]:
@@ -66,6 +68,9 @@ def resources_of(
         parent = params["ParentId"]
         kind = "root" if parent.startswith("r-") else "ou"
         return [f"arn:aws:organizations::{account}:{kind}/{org_id}/{parent}"]
+    if service == "quicksight" and "DashboardId" in params:
+        # The snapshot-job calls are authorised against their dashboard.
+        return [f"arn:aws:quicksight:{region}:{account}:dashboard/{params['DashboardId']}"]
     if service == "budgets":
         return [f"arn:aws:budgets::{account}:budget/*"]
     return ["*"]
@@ -88,13 +93,16 @@ def resource_level_iam(org_id: str) -> Iterator[list[tuple[str, str]]]:
             return
         operation = self._get_action()
         service = self.headers["Authorization"].split("Credential=")[1].split("/")[3]
-        params = _params(self)
+        # REST-JSON services carry some parameters in the path (moto's router matched them).
+        params = {**_params(self), **(getattr(self, "uri_match", None) or {})}
         path = self.raw_path + (f"?{self.uri.split('?', 1)[1]}" if "?" in self.uri else "")
         request = IAMRequest(
             account_id=self.current_account,
             method=self.method,
             path=path,
-            data=self.data,
+            # A REST-JSON GET has no body: botocore signed an empty payload, not moto's parsed
+            # parameters (moto's default for a request without a body).
+            data=b"" if service in _REST_JSON and not self.raw_body else self.data,
             body=self.raw_body,
             headers=self.headers,
             action=_ACTION_NAMES.get((service, operation), operation),

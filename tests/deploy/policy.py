@@ -42,6 +42,7 @@ def sandbox_policy_values() -> dict[str, str]:
         "glue_crawler": d["glue_crawler"],
         "athena_workgroup": d["athena_workgroup"],
         "ses_identity": d["ses_sender"],
+        "quicksight_dashboard_id": d["quicksight_dashboard_id"],
     }
 
 

@@ -31,11 +31,13 @@ from tests.deploy.policy import render_policy, sandbox_policy_values, statements
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = SANDBOX_DEFAULTS["archive_bucket"]
 ARCHIVED_KEY = layout.archive_key(date(2025, 9, 14))
-# The crawler strategy and AWS Budgets on, so their statements are probed too.
+# The crawler strategy, AWS Budgets and the QuickSight snapshot on, so their statements are
+# probed too.
 CONFIG = {
     **pipeline_config(SANDBOX_DEFAULTS),
     "catalog_strategy": "crawler",
     "budgets_from_aws": True,
+    "quicksight_dashboard_id": SANDBOX_DEFAULTS["quicksight_dashboard_id"],
 }
 SHIPPED = render_policy(sandbox_policy_values())
 # Statements no call can prove without sending mail or without KMS (the sandbox has none): check-aws

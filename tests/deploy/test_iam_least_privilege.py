@@ -76,7 +76,13 @@ def enforced(airflow_db):
                     (CRAWLER_DAY, "crawler"),
                     (PARTITION_API_DAY, "partition_api"),
                 ):
-                    os.environ.update(variable_env({**base, "catalog_strategy": strategy}))
+                    config = {**base, "catalog_strategy": strategy}
+                    if strategy == "crawler":
+                        # The executive snapshot from QuickSight's export of the demo dashboard.
+                        config["quicksight_dashboard_id"] = SANDBOX_DEFAULTS[
+                            "quicksight_dashboard_id"
+                        ]
+                    os.environ.update(variable_env(config))
                     dag_run = run_dag(day)
                     runs[strategy] = (dag_run.state, task_states(dag_run))
                 yield sb, key, granted, runs
@@ -109,6 +115,17 @@ def test_iam_was_really_enforced_on_every_call(enforced):
     actions = {action for action, _ in granted}
     assert {"s3:PutObject", "glue:StartCrawler", "athena:StartQueryExecution"} <= actions
     assert "glue:BatchCreatePartition" in actions
+    dashboard = f"arn:aws:quicksight:us-east-1:{SANDBOX_DEFAULTS['account_id']}:dashboard/"
+    assert (
+        "quicksight:StartDashboardSnapshotJob",
+        dashboard + SANDBOX_DEFAULTS["quicksight_dashboard_id"],
+    ) in granted
+    # ... and QuickSight's PDF, not the fallback, is the day's archived snapshot.
+    with disable_iam_authentication():
+        head = _admin(sandbox, "s3").head_object(
+            Bucket=BUCKET, Key=ARCHIVED_KEY.replace("ou_breakdown.csv", "executive_snapshot.pdf")
+        )
+    assert head["Metadata"]["snapshot-source"] == "quicksight"
     with pytest.raises(ClientError) as denied:
         _user_client(sandbox, key, "s3").list_buckets()
     assert denied.value.response["Error"]["Code"] == "AccessDenied"

@@ -1,4 +1,4 @@
-"""Probes of Cost Explorer, Organizations, AWS Budgets and SES, through the DAG's own request
+"""Probes of Cost Explorer, Organizations, AWS Budgets, QuickSight and SES, through the DAG's own request
 builders where it has one, each as small as the API allows (Cost Explorer bills $0.01 a request)."""
 
 from __future__ import annotations
@@ -36,12 +36,70 @@ def probes(config: FinopsConfig) -> list[Probe]:
         Probe("organizations:ListOrganizationalUnitsForParent", "the root", ous_under_root),
         Probe("organizations:ListAccountsForParent", "the root", accounts_under_root),
         budgets,
+        *quicksight_probes(config),
         Probe(
             "ses:SendRawEmail",
             f"identity {sender}",
             skip="SES has no dry run: only a sent message proves it (the first digest does)",
         ),
     ]
+
+
+# A job id no snapshot has: describing it proves the permission without starting a job.
+_PROBE_JOB_ID = "finops-check-aws-probe"
+
+
+def quicksight_probes(config: FinopsConfig) -> list[Probe]:
+    """The executive snapshot's QuickSight calls on ``quicksight_dashboard_id`` (skipped when
+    none is configured); starting a job is not probed: it renders the dashboard."""
+    dashboard = config.quicksight_dashboard_id
+    actions = (
+        "quicksight:DescribeDashboard",
+        "quicksight:StartDashboardSnapshotJob",
+        "quicksight:DescribeDashboardSnapshotJob",
+        "quicksight:DescribeDashboardSnapshotJobResult",
+    )
+    if not dashboard:
+        return [Probe(a, "QuickSight", skip="quicksight_dashboard_id is not set") for a in actions]
+    target = f"dashboard {dashboard}"
+    absent = "allowed (no such snapshot job, as expected)"
+    return [
+        Probe(actions[0], target, describe_dashboard),
+        Probe(
+            actions[1],
+            target,
+            skip="no dry run: a job renders the dashboard (the first executive snapshot proves it)",
+        ),
+        Probe(actions[2], target, describe_snapshot_job, absent_ok=absent),
+        Probe(actions[3], target, describe_snapshot_job_result, absent_ok=absent),
+    ]
+
+
+def describe_dashboard(s: Session) -> str:
+    """The dashboard and its sheets (the snapshot exports the first)."""
+    answer = s.client("quicksight").describe_dashboard(
+        AwsAccountId=s.account, DashboardId=s.config.quicksight_dashboard_id
+    )["Dashboard"]
+    sheets = [x.get("Name") or x["SheetId"] for x in answer.get("Version", {}).get("Sheets", [])]
+    return f"{answer.get('Name')!r}, sheets: {', '.join(sheets) or 'none'}"
+
+
+def describe_snapshot_job(s: Session) -> str:
+    s.client("quicksight").describe_dashboard_snapshot_job(
+        AwsAccountId=s.account,
+        DashboardId=s.config.quicksight_dashboard_id,
+        SnapshotJobId=_PROBE_JOB_ID,
+    )
+    return "allowed"
+
+
+def describe_snapshot_job_result(s: Session) -> str:
+    s.client("quicksight").describe_dashboard_snapshot_job_result(
+        AwsAccountId=s.account,
+        DashboardId=s.config.quicksight_dashboard_id,
+        SnapshotJobId=_PROBE_JOB_ID,
+    )
+    return "allowed"
 
 
 def cost_and_usage(s: Session) -> str:

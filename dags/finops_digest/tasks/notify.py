@@ -215,23 +215,28 @@ def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> 
 
 @fail_fast
 def send_executive_snapshot(plan: RunPlan, report: Report, validation: Validation) -> Sent:
-    """The executive snapshot PDF, once the numbers passed the gate: archived beside the CSV (a
-    new version per run), then mailed to the executive recipients."""
+    """The executive snapshot PDF, once the numbers passed the gate: QuickSight's export of
+    ``quicksight_dashboard_id`` when configured (the built-in PDF when that fails, and the email
+    says why), else the built-in PDF; archived beside the CSV (a new version per run), then
+    mailed to the executive recipients."""
     from finops_digest.report.snapshot_pdf import render_snapshot
+    from finops_digest.report.snapshot_source import executive_pdf
 
     require_passed(validation)
     day, config = billing_day(plan), settings(plan)
     context = _read_report(report)
-    pdf = render_snapshot(context)
+    chosen = executive_pdf(config, lambda: render_snapshot(context))
+    pdf = chosen.pdf
     stored = archive.put_archived(
         aws_client("s3"),
         config.archive_bucket,
         layout.archive_key(day, layout.SNAPSHOT_NAME),
         pdf,
         content_type="application/pdf",
-        metadata=config.provenance(day),
+        metadata={**config.provenance(day), "snapshot-source": chosen.source},
     )
     context["snapshot"] = stored
+    context["snapshot_pdf"] = chosen.summary()
     totals = context["budget_totals"]
     subject = (
         f"[FinOps] Executive cost snapshot {day}: month-end forecast "
@@ -252,7 +257,7 @@ def send_executive_snapshot(plan: RunPlan, report: Report, validation: Validatio
         day=day,
         attachments=((f"executive_snapshot_{day.isoformat()}.pdf", pdf, "application/pdf"),),
     )
-    return {**sent, "pdf": stored}
+    return {**sent, "pdf": stored, "pdf_source": chosen.source}
 
 
 @fail_fast

@@ -106,6 +106,17 @@
       "Resource": "arn:${partition}:ses:${region}:${account_id}:identity/${ses_identity}"
     },
     {
+      "Sid": "SnapshotTheExecutiveDashboard",
+      "Effect": "Allow",
+      "Action": [
+        "quicksight:DescribeDashboard",
+        "quicksight:StartDashboardSnapshotJob",
+        "quicksight:DescribeDashboardSnapshotJob",
+        "quicksight:DescribeDashboardSnapshotJobResult"
+      ],
+      "Resource": "arn:${partition}:quicksight:${region}:${account_id}:dashboard/${quicksight_dashboard_id}"
+    },
+    {
       "Sid": "ReadBudgets",
       "Effect": "Allow",
       "Action": ["budgets:ViewBudget"],
