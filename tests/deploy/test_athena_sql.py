@@ -18,10 +18,11 @@ import sqlglot
 from sqlglot import exp
 
 from finops_digest.config import FinopsConfig
+from finops_digest.resources import include_dir
 from finops_digest.schema import BUDGET_COLUMNS, COST_TABLE_COLUMNS, PARTITION_KEYS
 from finops_digest.store import layout
 from finops_digest.store.catalog import PROJECTION, render_sql
-from finops_digest.store.focus import focus_cost_column
+from finops_digest.store.views import placeholders
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
 from tests.integration.conftest import run_dag
@@ -33,13 +34,7 @@ DB, TABLE, BUDGET_TABLE = "finops_db", "ou_breakdown", "ou_budget"
 BUDGETS = {"Data": 250000, "Marketing": 1000}
 # The DAG runs with finops_config's default metric and currency, so the FOCUS view is rendered so.
 DEFAULTS = FinopsConfig(archive_bucket="unused")
-VIEW_VALUES = {
-    "database": DB,
-    "table": TABLE,
-    "budget_table": BUDGET_TABLE,
-    "focus_cost_column": focus_cost_column(DEFAULTS.cost_metric),
-    "currency": DEFAULTS.currency,
-}
+VIEW_VALUES = placeholders(DB, TABLE, BUDGET_TABLE, DEFAULTS.cost_metric, DEFAULTS.currency)
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +235,41 @@ def test_focus_daily_costs_names_each_cost_row_as_focus_does(archived, aws):
     assert got.keys() == expected.keys()
     for key, value in expected.items():
         assert abs(got[key] - value) < Decimal("0.01"), key
+
+
+def test_the_dag_created_every_shipped_view_and_each_reads_as_its_query(archived, aws):
+    views = sorted(p.stem for p in (include_dir() / "sql" / "views").glob("*.sql"))
+    glue = aws("glue")
+    for name in views:
+        table = glue.get_table(DatabaseName=DB, Name=name)["Table"]
+        assert table["TableType"] == "VIRTUAL_VIEW", name
+    by_name = _query(aws, f"SELECT ou, SUM(total_cost) AS t FROM {DB}.daily_cost_by_ou GROUP BY ou")
+    by_body = _query(
+        aws, f"SELECT ou, SUM(total_cost) AS t FROM ({_view_body('daily_cost_by_ou')}) GROUP BY ou"
+    )
+    assert sorted(map(str, by_name)) == sorted(map(str, by_body))
+
+
+def test_cost_rollup_counts_each_ou_with_its_children_and_the_organisation_once(archived, aws):
+    paths = {}
+    for _day, ou, _service, _account, cost in _expected(archived.organization):
+        paths[ou] = paths.get(ou, Decimal(0)) + cost
+    tree = _query(aws, f"SELECT DISTINCT ou, ou_id FROM {DB}.ou_tree")
+    id_of = {r["ou"]: r["ou_id"] for r in tree}
+    rolled = {
+        r["ancestor_id"]: Decimal(r["cost"])
+        for r in _query(
+            aws,
+            f"SELECT ancestor_id, SUM(dailycost) AS cost FROM {DB}.cost_rollup GROUP BY ancestor_id",
+        )
+    }
+    for label, ou_id in id_of.items():
+        # An OU's roll-up is its own rows and those of every path nested under it.
+        want = sum(
+            (c for p, c in paths.items() if p == label or p.startswith(label + "/")), Decimal(0)
+        )
+        assert abs(rolled.get(ou_id, Decimal(0)) - want) < Decimal("0.01"), label
+    [org] = _query(
+        aws, f"SELECT SUM(dailycost) AS cost FROM {DB}.cost_rollup WHERE ancestor_id = ou_id"
+    )
+    assert abs(Decimal(org["cost"]) - sum(paths.values())) < Decimal("0.01")

@@ -23,6 +23,7 @@ from finops_digest.cli import main
 from finops_digest.resources import include_dir
 from finops_digest.store import layout
 from finops_digest.store.catalog import render_sql
+from finops_digest.store.views import placeholders
 from sandbox import SANDBOX_DEFAULTS, Sandbox
 from scripts.local_env import pipeline_config
 from tests.deploy.iam_resources import resource_level_iam
@@ -149,7 +150,6 @@ NAMES = {
     "bucket": "acme-archive",
 }
 # What render-sql fills in without --cost-metric / --currency: finops_config's defaults.
-FOCUS_DEFAULTS = {"focus_cost_column": "EffectiveCost", "currency": "USD"}
 SQL_FILES = sorted(
     f"{p.parent.name}/{p.stem}"
     for kind in ("ddl", "views")
@@ -180,7 +180,10 @@ def test_render_sql_prints_every_ddl_and_view_with_the_names_given():
     assert sorted(printed) == SQL_FILES
     assert list(printed)[:2] == ["ddl/ou_breakdown", "ddl/ou_budget"], "tables before views"
     for name, sql in printed.items():
-        assert sql == render_sql(name, **NAMES, **FOCUS_DEFAULTS).strip() + ";"
+        values = placeholders(
+            NAMES["database"], NAMES["table"], NAMES["budget_table"], "NetAmortizedCost", "USD"
+        )
+        assert sql == render_sql(name, bucket=NAMES["bucket"], **values).strip() + ";"
         assert "{" not in sql and "finops_db" not in sql
     assert "CREATE EXTERNAL TABLE IF NOT EXISTS acme_finops.costs (" in printed["ddl/ou_breakdown"]
     assert "LOCATION 's3://acme-archive/parquet/ou_budget/'" in printed["ddl/ou_budget"]

@@ -392,3 +392,17 @@ def test_quicksight_viewers_get_reader_actions_and_its_role_no_wildcard(tf):
     trust = _one(tf["data"]["aws_iam_policy_document"]["quicksight_assume"], "statement")
     assert _one(_one(trust, "principals"), "identifiers") == ["quicksight.amazonaws.com"]
     assert _one(_one(trust, "condition"), "variable") == "aws:SourceAccount"
+
+
+def test_the_execution_role_may_catalog_every_table_and_view_the_dag_creates():
+    """register_table creates the projected tables and every shipped view (Athena's CREATE VIEW
+    writes a Glue table): each needs its table ARN in the policy, and nothing else is granted."""
+    from finops_digest.store import layout
+
+    policy = render_policy({name: f"x{name}" for name in _template_variables()})
+    [catalog] = [st for st in statements(policy) if st["Sid"] == "CatalogTheTable"]
+    prefix = "arn:xpartition:glue:xregion:xaccount_id:table/xglue_database/"
+    granted = {r[len(prefix) :] for r in catalog["Resource"] if r.startswith(prefix)}
+    views = {p.stem for p in (include_dir() / "sql" / "views").glob("*.sql")}
+    tables = {"xglue_table", "xglue_budget_table", layout.OU_TREE_TABLE, layout.ANOMALY_TABLE}
+    assert granted == views | tables

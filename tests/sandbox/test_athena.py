@@ -146,3 +146,55 @@ def test_null_values_are_empty_cells(ou_breakdown, aws):
     rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
     assert [c.get("VarCharValue") for c in rows[0]["Data"]] == ["x", "y", "_col2"]
     assert rows[1]["Data"] == [{}, {"VarCharValue": "1"}, {"VarCharValue": "5"}]
+
+
+def _run(athena, sql):
+    qid = athena.start_query_execution(
+        QueryString=sql, QueryExecutionContext={"Database": DB}, WorkGroup="finops"
+    )["QueryExecutionId"]
+    status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+    assert status["State"] == "SUCCEEDED", status.get("StateChangeReason")
+    rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+    return [[c.get("VarCharValue") for c in r["Data"]] for r in rows[1:]]
+
+
+def test_create_view_stores_it_in_glue_as_athena_does_and_queries_read_through_it(
+    ou_breakdown, aws
+):
+    from finops_digest.store.views import ensure_views, stored_select, view_select
+
+    athena, glue = aws("athena"), aws("glue")
+    statement = (
+        "-- Per-OU totals\nCREATE OR REPLACE VIEW finops_db.by_ou AS\n"
+        "SELECT ou, SUM(dailycost) AS total FROM finops_db.ou_breakdown GROUP BY ou"
+    )
+    run = lambda sql: _run(athena, sql)  # noqa: E731
+    assert ensure_views(glue, DB, {"by_ou": statement}, run) == {"by_ou": "created"}
+    table = glue.get_table(DatabaseName=DB, Name="by_ou")["Table"]
+    assert table["TableType"] == "VIRTUAL_VIEW"
+    assert stored_select(table) == view_select(statement)
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["ou", "total"]
+    assert sorted(_run(athena, "SELECT ou, total FROM by_ou")) == [
+        ["Marketing", "5201.5"],
+        ["Sales", "14.0"],
+    ]
+    # A view over a view, as the dashboard's queries read cost_rollup.
+    _run(athena, "CREATE OR REPLACE VIEW big AS SELECT ou FROM finops_db.by_ou WHERE total > 100")
+    assert _run(athena, "SELECT * FROM big") == [["Marketing"]]
+    # Current: one GetTable, no query; changed: replaced in place.
+    assert ensure_views(glue, DB, {"by_ou": statement}, run) == {"by_ou": "exists"}
+    changed = statement.replace("SUM(dailycost)", "MAX(dailycost)")
+    assert ensure_views(glue, DB, {"by_ou": changed}, run) == {"by_ou": "updated"}
+    assert sorted(_run(athena, "SELECT ou, total FROM by_ou")) == [
+        ["Marketing", "2500.5"],
+        ["Sales", "7.0"],
+    ]
+
+
+def test_create_view_without_or_replace_refuses_an_existing_view(ou_breakdown, aws):
+    athena = aws("athena")
+    sql = "CREATE VIEW once AS SELECT 1 AS x"
+    _run(athena, sql)
+    qid = athena.start_query_execution(QueryString=sql, WorkGroup="finops")["QueryExecutionId"]
+    status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
+    assert status["State"] == "FAILED" and "already exists" in status["StateChangeReason"]

@@ -1,5 +1,6 @@
 """``render-sql``: the shipped Athena DDL and views with a deployment's names filled in, ready to
-paste into the Athena console (the DAG creates the tables itself; views are created by hand)."""
+paste into the Athena console (the DAG creates the tables and views itself; this shows what it
+creates)."""
 
 from __future__ import annotations
 
