@@ -183,8 +183,9 @@ def finops_daily_digest():
 
     @task
     def register_table(plan: RunPlan) -> dict[str, str]:
-        """Create the Glue tables (costs; budget vs forecast) if they do not exist yet; add the
-        columns a table created by an earlier version lacks."""
+        """Create the Glue tables (costs; budget vs forecast; OU tree; spikes) if they do not
+        exist yet; add the columns a table created by an earlier version lacks; create or update
+        the shipped Athena views (`include/sql/views`)."""
         from finops_digest.tasks import catalog
 
         return catalog.register_table(plan)

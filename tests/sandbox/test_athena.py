@@ -195,6 +195,8 @@ def test_create_view_without_or_replace_refuses_an_existing_view(ou_breakdown, a
     athena = aws("athena")
     sql = "CREATE VIEW once AS SELECT 1 AS x"
     _run(athena, sql)
-    qid = athena.start_query_execution(QueryString=sql, WorkGroup="finops")["QueryExecutionId"]
+    qid = athena.start_query_execution(
+        QueryString=sql, QueryExecutionContext={"Database": DB}, WorkGroup="finops"
+    )["QueryExecutionId"]
     status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
     assert status["State"] == "FAILED" and "already exists" in status["StateChangeReason"]
