@@ -2,7 +2,8 @@
 
 Starts the sandbox, then Airflow 3's components from .venv (api-server, scheduler, dag-processor,
 triggerer; LocalExecutor, SQLite) with an Airflow home under .airflow/ui, `finops_config` and the
-AWS environment pointing at the sandbox, and prints the URL and login. Ctrl-C stops everything.
+AWS environment pointing at the sandbox, and prints the URLs (the UI, and the drill-through dashboard
+that plugins/finops_dashboard.py mounts in the API server) and the login. Ctrl-C stops everything.
 The same start/stop code runs the backfill test (tests/deploy/test_local_airflow.py).
 """
 
@@ -36,6 +37,8 @@ from scripts.local_env import (  # noqa: E402
 
 ALL_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 LOGIN = ("admin", "admin")
+# Where plugins/finops_dashboard.py mounts the dashboard (its URL_PREFIX; a test checks they agree).
+DASHBOARD_PATH = "/finops-dashboard/"
 
 
 def free_port() -> int:
@@ -89,6 +92,10 @@ class LocalAirflow:
     @property
     def url(self) -> str:
         return f"http://localhost:{self.port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"{self.url}{DASHBOARD_PATH}"
 
     def airflow(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         """Run an `airflow` CLI command in this environment."""
@@ -236,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"""
 Airflow UI   {stack.url}   login {LOGIN[0]} / {LOGIN[1]}
+Dashboard    {stack.dashboard_url}   (same login; "FinOps dashboard" in the UI's navigation)
 AWS sandbox  {stack.sandbox_url}   (finops_config and AWS_ENDPOINT_URL point there)
 Logs         {stack.home / "logs"}
 
@@ -243,7 +251,8 @@ The sandbox has cost data from 2025-01-01. Trigger finops_daily_digest with bill
 (a spike day), or backfill a range; the scheduler runs it:
   AIRFLOW_HOME={stack.home} .venv/bin/airflow backfill create --dag-id finops_daily_digest \\
       --from-date 2025-09-01 --to-date 2025-09-04   # billing days 09-01 .. 09-03
-(the DAG is unpaused, so the scheduler also runs the latest day on its own).
+(the DAG is unpaused, so the scheduler also runs the latest day on its own). The dashboard shows
+the days those runs have archived (until the first one has, it says nothing is archived yet).
 Ctrl-C stops Airflow and the sandbox.""",
             flush=True,
         )

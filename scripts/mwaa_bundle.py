@@ -5,7 +5,8 @@
   under the DAGs folder, which Airflow puts on sys.path; ``.airflowignore`` keeps the DAG processor
   out of the package, and the DAG bundle versions the code with the DAG that runs it. No
   ``plugins.zip``: MWAA's plugin manager would import every top-level module of it in every
-  component, and the package holds no Airflow plugin.
+  component, and the one plugin (the dashboard, ``plugins/finops_dashboard.py``) is for a
+  self-hosted Airflow's API server: on MWAA the QuickSight dashboard takes its place.
 - ``dags/constraints-<v>-py3.12.txt``: the image's own constraints (from ``mwaa/``). MWAA syncs
   ``dags/`` to ``/usr/local/airflow/dags`` before it installs requirements.txt, so an environment
   without internet access resolves the ``--constraint`` line too (AWS's guide, "Constraints file").

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from finops_digest.cli.config_source import read_config
-from finops_digest.config import FinopsConfig, parse_config
+from finops_digest.config import VARIABLE_NAME, FinopsConfig, parse_config
 from finops_digest.dashboard.athena_reader import AthenaReader, AthenaTarget, DashboardQueryError
 from finops_digest.dashboard.drill import StateNotFound, build_view
 from finops_digest.dashboard.urls import PARAMS, parse_state
@@ -48,8 +48,7 @@ class Dashboard:
     def reader(self) -> tuple[FinopsConfig, AthenaReader]:
         with self._lock:
             if self._made is None:
-                raw, source = read_config(None)
-                config = parse_config(raw)
+                config = parse_config(_raw_config())
                 target = AthenaTarget(
                     workgroup=config.athena_workgroup,
                     output_location=config.results_location,
@@ -58,6 +57,21 @@ class Dashboard:
                 )
                 self._made = (config, AthenaReader(self._client_factory, target))
             return self._made
+
+
+def _raw_config() -> str | None:
+    """``finops_config`` as the DAG reads it (the environment, then the Airflow Variable); in
+    Airflow's API server the Task SDK's Variable cannot reach the metadata DB, so the Variable is
+    then read there directly."""
+    raw, _ = read_config(None)
+    if raw is not None:
+        return raw
+    try:
+        from airflow.models import Variable
+
+        return Variable.get(VARIABLE_NAME, default_var=None)
+    except Exception:  # noqa: BLE001 - no metadata DB here: "not configured" says it
+        return None
 
 
 def _athena_client() -> Any:
@@ -118,6 +132,12 @@ def create_app(
         except StateNotFound as exc:
             return _error(404, str(exc))
         except DashboardQueryError as exc:
+            if "TABLE_NOT_FOUND" in str(exc):
+                return _error(
+                    404,
+                    "Nothing is archived yet: the tables and views the DAG creates in "
+                    f"{config.glue_database} are missing. Run the DAG for a day first. ({exc})",
+                )
             return _error(502, f"Athena could not answer: {exc}")
         body["currency"] = config.currency
         return JSONResponse(body, headers=SECURITY_HEADERS)
