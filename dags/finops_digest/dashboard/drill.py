@@ -84,7 +84,8 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
     anomalies = [_anomaly(state, a) for a in answers["anomalies"]]
     if state.account and state.service:
         tables.append(_usage_types(anomalies))
-    total = sum(p["cost"] for p in trend if p["cost"] is not None)
+    # Summed before rounding: the range's total to the cent, not a sum of rounded days.
+    total = sum(r["cost"] or 0 for r in answers["trend"])
     return {
         "state": {**state.query(), "ou_id": ou_id, "level": _level(state)},
         "title": _title(state, label, _account_name(answers["trend"])),
