@@ -1,6 +1,6 @@
 """`make bench`: how fast and how cheap the pipeline is, measured side by side in one run.
 
-    python benchmarks/bench.py                      # everything (about 15-20 minutes)
+    python benchmarks/bench.py                      # everything (an hour or more: dashboard's large org)
     python benchmarks/bench.py --quick              # a smoke run of every section (~2 minutes)
     python benchmarks/bench.py --only consolidation,parse
 
@@ -19,6 +19,10 @@ Prints one table. Sections (each variant runs in its own fresh process):
    (median of N), and whether pandas, pyarrow, boto3 or botocore got imported.
 4. e2e: the whole DAG with ``dag.test()`` on the sandbox: one day for the large organisation,
    and a backfill of consecutive days; per task, Airflow's task-instance durations.
+5. dashboard: each drill-through view (organisation, OU, service, account, the organisation
+   over the range) answered by ``build_view`` through the sandbox's Athena, on an archive the
+   DAG's own runs wrote: median and max of fresh readers (empty cache), Athena queries, and the
+   cold first answer; against the 2 s (demo) / 5 s (large organisation) target.
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ RESULT_MARK = "BENCH-RESULT"
 LARGE = "50,2000,150"
 DEMO = "8,30,24"
 PRICE = 0.01  # USD per Cost Explorer request (each page is a request)
-SECTIONS = ("consolidation", "requests", "parse", "e2e")
+SECTIONS = ("consolidation", "requests", "parse", "e2e", "dashboard")
+# A view must answer within this many seconds (the issue's target), by organisation.
+DASHBOARD_TARGET = {DEMO: 2.0, LARGE: 5.0}
 
 
 def child(args: list[str], env: dict[str, str] | None = None) -> tuple[dict, int]:
@@ -288,6 +294,40 @@ def e2e(table: Table, quick: bool) -> None:
             )
 
 
+# ----------------------------------------------------------------------------- 5. dashboard
+def dashboard(table: Table, quick: bool) -> None:
+    script = str(BENCH / "bench_dashboard.py")
+    cases = [(DEMO, 2)] if quick else [(DEMO, 7), (LARGE, 1)]
+    for size, days in cases:
+        result, _ = child([script, "--size", size, "--days", str(days)])
+        case = f"{'large' if size == LARGE else 'demo'} {size}, {days} days"
+        failed = [r["day"] for r in result["runs"] if "success" not in r["state"]]
+        if failed:
+            table.add("dashboard", case, "DAG runs", "FAILED", ", ".join(failed))
+        target = DASHBOARD_TARGET[size]
+        for view in result["views"]:
+            slowest = max(view["max_seconds"], view["cold_seconds"])
+            verdict = f"{'under' if slowest < target else 'OVER'} the {target:.0f} s target"
+            table.add(
+                "dashboard",
+                case,
+                f"view {view['level']}",
+                f"{view['median_seconds']:.2f} s",
+                f"max {view['max_seconds']:.2f} s of {len(view['seconds'])}, "
+                f"{view['athena_queries']} queries, cold {view['cold_seconds']:.2f} s; {verdict}",
+            )
+            sandbox = view["sandbox_per_view"]
+            table.add(
+                "dashboard",
+                case,
+                f"  sandbox Athena, {view['level']}",
+                f"{sandbox['run_query']:.2f} s",
+                f"summed over the queries (side by side): Glue tables bound "
+                f"{sandbox['bind_tables']:.2f} s, sqlglot + DuckDB {sandbox['duckdb_and_sqlglot']:.2f}"
+                f" s; slowest query {sandbox['slowest_query']:.2f} s",
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
@@ -308,8 +348,10 @@ def main(argv: list[str] | None = None) -> int:
                 requests(table, args.quick)
             elif section == "parse":
                 parse(table, args.quick)
-            else:
+            elif section == "e2e":
                 e2e(table, args.quick)
+            else:
+                dashboard(table, args.quick)
     table.print()
     print(f"\n{'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s")
     return 0
