@@ -39,7 +39,11 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
             found = _first_round(reader, names, state)
             in_range = _archived(found, state)
     notices = _coverage_notices(state, in_range, latest)
-    compared = _compared(found, state)
+    # The archived days of the period just before: what "change" compares with.
+    held_before = {
+        r["billingdate"] for r in found["days"] if r["billingdate"] < state.start.isoformat()
+    }
+    compared = _compared(held_before, state)
     if in_range and compared is not True:
         notices.append(compared)
     ou_id, path = _resolve(state, found.get("ou"))
@@ -77,7 +81,7 @@ def build_view(reader: AthenaReader, state: DrillState, dated: bool = True) -> d
         tables.append(_table(state, "Services", "service", answers["services"]))
     if "accounts" in answers:
         tables.append(_table(state, "Linked accounts", "account", answers["accounts"]))
-    if not _any_before(found, state):  # nothing to compare with: no change, not "+100%"
+    if not held_before:  # nothing to compare with: no change, not "+100%"
         for row in (row for table in tables for row in table["rows"]):
             row["previous"] = row["change"] = None
     trend = _trend(state, answers["trend"])
@@ -117,19 +121,15 @@ def _first_round(
     return reader.run_all(first)
 
 
-def _any_before(found: dict[str, list[dict[str, Any]]], state: DrillState) -> bool:
-    return any(r["billingdate"] < state.start.isoformat() for r in found["days"])
-
-
 def _archived(found: dict[str, list[dict[str, Any]]], state: DrillState) -> list[date]:
     days = (date.fromisoformat(r["billingdate"]) for r in found["days"])
     return [d for d in days if d >= state.start]
 
 
-def _compared(found: dict[str, list[dict[str, Any]]], state: DrillState) -> bool | str:
-    """True when every day of the period before is archived, else what the change misses."""
+def _compared(held: set[str], state: DrillState) -> bool | str:
+    """True when every day of the period before is archived (``held``), else what the change
+    misses."""
     before, until = queries.previous_period(state.start, state.end)
-    held = {r["billingdate"] for r in found["days"] if r["billingdate"] < state.start.isoformat()}
     wanted = (until - before).days + 1
     if len(held) == wanted:
         return True

@@ -65,14 +65,22 @@ def scope_filter(ou_id: str | None, alias: str = "r") -> str:
     return f"{alias}.ancestor_id = {literal(ou_id)}"
 
 
-def detail_filter(service: str | None, account: str | None, alias: str = "r") -> str:
-    """The service and linked account of the state, when it names them."""
-    terms = ["TRUE"]
+def state_filter(
+    start: date,
+    end: date,
+    ou_id: str | None,
+    service: str | None,
+    account: str | None,
+    alias: str = "r",
+    account_column: str = "linkedaccount",
+) -> str:
+    """The rows of a state: its days (:func:`partition_filter`), its OU with the OUs nested in it
+    (:func:`scope_filter`), and the service and linked account when it names them."""
+    terms = [partition_filter(start, end, alias), scope_filter(ou_id, alias)]
     if service:
         terms.append(f"{alias}.service = {literal(service)}")
     if account:
-        column = "linkedaccount" if alias == "r" else "account"
-        terms.append(f"{alias}.{column} = {literal(account)}")
+        terms.append(f"{alias}.{account_column} = {literal(account)}")
     return " AND ".join(terms)
 
 
@@ -151,8 +159,7 @@ def breakdown_sql(
     return (
         f"SELECT r.{dimension} AS key, {label} AS label, {_change_columns(start, end)} "
         f"FROM {names.view('cost_rollup')} AS r "
-        f"WHERE {partition_filter(before, end, 'r')} AND {scope_filter(ou_id)} "
-        f"AND {detail_filter(service, account)} "
+        f"WHERE {state_filter(before, end, ou_id, service, account)} "
         f"GROUP BY r.{dimension} ORDER BY cost DESC, key"
     )
 
@@ -169,8 +176,8 @@ def trend_sql(
     return (
         "SELECT r.billingdate AS day, SUM(r.dailycost) AS cost, max(r.accountname) AS accountname "
         f"FROM {names.view('cost_rollup')} AS r "
-        f"WHERE {partition_filter(start, end, 'r')} AND {scope_filter(ou_id)} "
-        f"AND {detail_filter(service, account)} GROUP BY r.billingdate ORDER BY day"
+        f"WHERE {state_filter(start, end, ou_id, service, account)} "
+        "GROUP BY r.billingdate ORDER BY day"
     )
 
 
@@ -187,8 +194,8 @@ def anomalies_sql(
         "SELECT a.billingdate AS day, a.ou, a.service, a.status, a.impact, a.actual, a.expected, "
         "a.reason, a.account, a.account_label, a.usage_type "
         f"FROM {names.view('anomaly_rollup')} AS a "
-        f"WHERE {partition_filter(start, end, 'a')} AND {scope_filter(ou_id, 'a')} "
-        f"AND {detail_filter(service, account, 'a')} ORDER BY day, a.impact DESC"
+        f"WHERE {state_filter(start, end, ou_id, service, account, 'a', 'account')} "
+        "ORDER BY day, a.impact DESC"
     )
 
 

@@ -93,7 +93,7 @@ def _restate(
         layout.parquet_key(earlier),
         # The accounts named as on that day (none, for a day archived without its mapping).
         to_parquet(fresh, meta, account_names(mapping) if mapping else {}),
-        content_type="application/vnd.apache.parquet",
+        content_type=archive.PARQUET_TYPE,
         metadata=meta,
     )
     after = total(fresh)

@@ -30,6 +30,10 @@ def require_versioning(s3_client: Any, bucket: str) -> None:
         )
 
 
+# The Content-Type of every Parquet object the DAG writes.
+PARQUET_TYPE = "application/vnd.apache.parquet"
+
+
 def put_archived(
     s3_client: Any,
     bucket: str,

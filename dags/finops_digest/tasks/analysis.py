@@ -145,13 +145,12 @@ def detect_anomalies(
         "notices": notices,
     }
     stored = _archive_json(s3, config, day, layout.ANOMALIES_NAME, report)
-    archive.put_archived(
+    _archive_table_rows(
         s3,
-        config.archive_bucket,
+        config,
+        day,
         layout.anomaly_key(day),
         anomaly_parquet(day, anomalies, config.provenance(day)),
-        content_type="application/vnd.apache.parquet",
-        metadata=config.provenance(day),
     )
     return {
         "count": counts[status.NEW],
@@ -172,6 +171,20 @@ def _archive_json(
         layout.archive_key(day, name),
         json.dumps(document, indent=1).encode(),
         content_type="application/json",
+        metadata=config.provenance(day),
+    )
+
+
+def _archive_table_rows(
+    s3: Any, config: FinopsConfig, day: date, key: str, parquet: bytes
+) -> dict[str, str]:
+    """The day's rows of one of the Athena tables (budgets, spikes), as a new version."""
+    return archive.put_archived(
+        s3,
+        config.archive_bucket,
+        key,
+        parquet,
+        content_type=archive.PARQUET_TYPE,
         metadata=config.provenance(day),
     )
 
@@ -270,13 +283,12 @@ def forecast_month_end(
         "new_budget_breaches": new,
     }
     stored = _archive_json(s3, config, day, layout.FORECAST_NAME, document)
-    table_row = archive.put_archived(
+    table_row = _archive_table_rows(
         s3,
-        config.archive_bucket,
+        config,
+        day,
         layout.budget_key(day),
         budget_table_parquet(day, rows, config.provenance(day)),
-        content_type="application/vnd.apache.parquet",
-        metadata=config.provenance(day),
     )
     by_ou = {row["ou"]: row for row in rows}
     return {

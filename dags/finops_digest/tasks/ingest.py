@@ -229,37 +229,33 @@ def archive_to_s3(
         "total": consolidated["total"],
         "estimated": str(consolidated["estimated"]).lower(),
     }
+    mapping_body = archive.read_uri(s3, organization["mapping_uri"])
     uploads = {
-        "csv": (consolidated["csv_uri"], layout.archive_key(day), "text/csv; charset=utf-8"),
+        "csv": (
+            archive.read_uri(s3, consolidated["csv_uri"]),
+            layout.archive_key(day),
+            "text/csv; charset=utf-8",
+        ),
         "parquet": (
-            consolidated["parquet_uri"],
+            archive.read_uri(s3, consolidated["parquet_uri"]),
             layout.parquet_key(day),
-            "application/vnd.apache.parquet",
+            archive.PARQUET_TYPE,
         ),
-        "mapping": (
-            organization["mapping_uri"],
-            layout.archive_key(day, layout.MAPPING_NAME),
-            "application/json",
-        ),
+        "mapping": (mapping_body, layout.archive_key(day, layout.MAPPING_NAME), "application/json"),
     }
     archived = {
         name: archive.put_archived(
-            s3,
-            bucket,
-            key,
-            archive.read_uri(s3, source),
-            content_type=content_type,
-            metadata=metadata,
+            s3, bucket, key, body, content_type=content_type, metadata=metadata
         )
-        for name, (source, key, content_type) in uploads.items()
+        for name, (body, key, content_type) in uploads.items()
     }
-    mapping = archive.read_json(s3, organization["mapping_uri"])
+    # From the bytes just archived: the mapping is read from S3 once.
     archived["ou_tree"] = archive.put_archived(
         s3,
         bucket,
         layout.ou_tree_key(day),
-        tree_parquet(day, mapping, config.provenance(day)),
-        content_type="application/vnd.apache.parquet",
+        tree_parquet(day, json.loads(mapping_body), config.provenance(day)),
+        content_type=archive.PARQUET_TYPE,
         metadata=config.provenance(day),
     )
     return archived
