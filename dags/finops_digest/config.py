@@ -54,6 +54,14 @@ _WORKGROUP_RE = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # The drill-through dashboard's page: links append "?ou=...", so no fragment; empty = no links.
 _DASHBOARD_URL_RE = re.compile(r"(https?://[^\s/?#<>\"']+[^\s#<>\"']*)?")
 _EMAIL_RE = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+# Chat channels: where each posts is an Airflow connection (its secret URL or token stays there),
+# or an SNS topic (AWS's chat integration forwards it to Slack or Teams).
+CHANNEL_TYPES = ("slack", "teams", "sns")
+CHANNEL_KINDS = ("digest", "alert")
+_CONN_ID_RE = re.compile(r"[A-Za-z0-9_.-]{1,250}")
+_SLACK_CHANNEL_RE = re.compile(r"#?[A-Za-z0-9_.-]{1,80}")
+_SNS_TOPIC_RE = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 class ConfigError(FinopsError, ValueError):
@@ -108,6 +116,18 @@ class FinopsConfig:
     budgets: dict[str, Decimal] = field(default_factory=dict)
     # Also read AWS Budgets named ``finops-ou-<OU path>`` (off: needs budgets:ViewBudget).
     budgets_from_aws: bool = False
+    # The FinOps team's chat channels (Slack, Teams, SNS), beside the digest and alert emails:
+    # [{"type", "connection_id" | "topic_arn", "channel"?, "name"?, "kinds"?}].
+    channels: tuple[dict[str, Any], ...] = ()
+    # OU (path or id) -> {"emails": [...], "channels": [...]}: each owner gets their OU's slice
+    # (the OU and the OUs in it) of the digest, and its spikes and budget alerts.
+    ou_owners: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The weekly digest goes with the run of this weekday's billing day ("" = never), covering
+    # the Monday-Sunday week before it.
+    weekly_digest_weekday: str = "Monday"
+    # The month-close report goes with the run of this day of the month (0 = never), covering
+    # the previous month once its restatements settled.
+    month_close_day: int = 3
 
     def thresholds(self) -> Thresholds:
         """The spike detector's thresholds."""
@@ -300,11 +320,44 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
             values["budgets"] = budgets
     flag("budgets_from_aws")
 
+    if "channels" in raw:
+        channels = _channels("channels", raw["channels"], problems)
+        if channels is not None:
+            values["channels"] = channels
+    if "ou_owners" in raw:
+        owners = _ou_owners(raw["ou_owners"], problems)
+        if owners is not None:
+            values["ou_owners"] = owners
+    if "weekly_digest_weekday" in raw:
+        weekday = raw["weekly_digest_weekday"]
+        if weekday == "" or (isinstance(weekday, str) and weekday.title() in WEEKDAYS):
+            values["weekly_digest_weekday"] = weekday.title()
+        else:
+            problems.append(
+                f"weekly_digest_weekday: expected a weekday such as 'Monday', or '' for no "
+                f"weekly digest, got {weekday!r}"
+            )
+    if "month_close_day" in raw:
+        close = raw["month_close_day"]
+        if isinstance(close, int) and not isinstance(close, bool) and 0 <= close <= 28:
+            values["month_close_day"] = close
+        else:
+            problems.append(
+                "month_close_day: expected a day of the month from 1 to 28 (every month has "
+                f"it), or 0 for no month-close report, got {close!r}"
+            )
+
+    owner_mail = (
+        any(isinstance(o, dict) and o.get("emails") for o in (raw.get("ou_owners") or {}).values())
+        if isinstance(raw.get("ou_owners"), dict)
+        else False
+    )
     wants_mail = (
         raw.get("digest_recipients")
         or raw.get("alert_recipients")
         or raw.get("failure_recipients")
         or raw.get("executive_recipients")
+        or owner_mail
     )
     if wants_mail and "ses_sender" not in raw:
         problems.append("ses_sender: required when recipients are configured")
@@ -327,13 +380,7 @@ def _budgets(value: Any, problems: list[str]) -> dict[str, Decimal] | None:
     budgets: dict[str, Decimal] = {}
     bad = len(problems)
     for ou, amount in value.items():
-        if (
-            not isinstance(ou, str)
-            or not ou.strip()
-            or ou != ou.strip()
-            or "//" in ou
-            or ou.endswith("/")
-        ):
+        if _ou_key_problem(ou):
             problems.append(f"budgets: {ou!r} is not an OU path such as 'Engineering/Platform'")
             continue
         try:
@@ -347,6 +394,114 @@ def _budgets(value: Any, problems: list[str]) -> dict[str, Decimal] | None:
             continue
         budgets[ou] = parsed
     return budgets if len(problems) == bad else None
+
+
+def _ou_key_problem(key: Any) -> bool:
+    """Whether ``key`` cannot name an OU (by path such as 'Engineering/Platform', or by id)."""
+    return (
+        not isinstance(key, str)
+        or not key.strip()
+        or key != key.strip()
+        or "//" in key
+        or key.endswith("/")
+    )
+
+
+def _channels(where: str, value: Any, problems: list[str]) -> tuple[dict[str, Any], ...] | None:
+    """Chat channels; every bad entry is reported, and a secret written into the configuration
+    is refused (it belongs in an Airflow connection)."""
+    if not isinstance(value, list):
+        problems.append(
+            f'{where}: expected a list of channels such as [{{"type": "slack", '
+            f'"connection_id": "finops_slack"}}], got {value!r}'
+        )
+        return None
+    bad = len(problems)
+    allowed = {"type", "connection_id", "topic_arn", "channel", "name", "kinds"}
+    for n, channel in enumerate(value):
+        at = f"{where}[{n}]"
+        if not isinstance(channel, dict):
+            problems.append(f"{at}: expected an object with a 'type', got {channel!r}")
+            continue
+        kind = channel.get("type")
+        secrets = sorted(k for k in channel if k in ("webhook_url", "url", "token", "password"))
+        if secrets:
+            problems.append(
+                f"{at}: {', '.join(secrets)} must not be in finops_config (a Variable anyone "
+                "with UI access can read): put the webhook URL or token in an Airflow "
+                "connection and name it with 'connection_id'"
+            )
+        unknown = sorted(set(channel) - allowed - {"webhook_url", "url", "token", "password"})
+        if unknown:
+            problems.append(f"{at}: unknown key(s) {unknown}; expected {sorted(allowed)}")
+        if kind not in CHANNEL_TYPES:
+            problems.append(f"{at}: type expected one of {', '.join(CHANNEL_TYPES)}, got {kind!r}")
+        elif kind == "sns":
+            arn = channel.get("topic_arn")
+            if not isinstance(arn, str) or not _SNS_TOPIC_RE.fullmatch(arn):
+                problems.append(
+                    f"{at}: topic_arn expected an SNS topic ARN such as "
+                    f"arn:aws:sns:us-east-1:123456789012:finops-chat, got {arn!r}"
+                )
+        else:
+            conn = channel.get("connection_id")
+            if not isinstance(conn, str) or not _CONN_ID_RE.fullmatch(conn):
+                problems.append(
+                    f"{at}: connection_id expected the id of an Airflow connection holding the "
+                    f"{kind} webhook URL (or Slack token), got {conn!r}"
+                )
+        if "channel" in channel and (
+            kind != "slack"
+            or not isinstance(channel["channel"], str)
+            or not _SLACK_CHANNEL_RE.fullmatch(channel["channel"])
+        ):
+            problems.append(
+                f"{at}: channel is for Slack API connections only, a name such as '#finops' "
+                f"or a channel id, got {channel['channel']!r}"
+            )
+        kinds = channel.get("kinds", list(CHANNEL_KINDS))
+        if not isinstance(kinds, list) or not kinds or any(k not in CHANNEL_KINDS for k in kinds):
+            problems.append(f"{at}: kinds expected a list of {list(CHANNEL_KINDS)}, got {kinds!r}")
+        if "name" in channel and not isinstance(channel["name"], str):
+            problems.append(f"{at}: name expected text, got {channel['name']!r}")
+    return tuple(dict(c) for c in value) if len(problems) == bad else None
+
+
+def _ou_owners(value: Any, problems: list[str]) -> dict[str, dict[str, Any]] | None:
+    """``{OU path or id: {"emails": [...], "channels": [...]}}``; every bad entry is reported."""
+    if not isinstance(value, dict):
+        problems.append(
+            'ou_owners: expected an object of OU path or id to owners, such as {"Engineering": '
+            f'{{"emails": ["eng-leads@example.com"]}}}}, got {value!r}'
+        )
+        return None
+    bad = len(problems)
+    owners: dict[str, dict[str, Any]] = {}
+    for ou, owner in value.items():
+        if _ou_key_problem(ou):
+            problems.append(f"ou_owners: {ou!r} is not an OU path such as 'Engineering/Platform'")
+            continue
+        if not isinstance(owner, dict) or set(owner) - {"emails", "channels"}:
+            problems.append(
+                f'ou_owners: {ou!r}: expected {{"emails": [...], "channels": [...]}}, got {owner!r}'
+            )
+            continue
+        emails = owner.get("emails", [])
+        if not isinstance(emails, list) or any(
+            not isinstance(e, str) or not _EMAIL_RE.fullmatch(e) for e in emails
+        ):
+            problems.append(
+                f"ou_owners: {ou!r}: emails expected a list of addresses, got {emails!r}"
+            )
+            continue
+        channels = _channels(f"ou_owners[{ou!r}].channels", owner.get("channels", []), problems)
+        if channels is None:
+            continue
+        if not emails and not channels:
+            problems.append(f"ou_owners: {ou!r}: expected at least one email or channel")
+            continue
+        owners[ou] = {"emails": list(emails), "channels": list(channels)}
+    return owners if len(problems) == bad else None
 
 
 def load_config() -> FinopsConfig:

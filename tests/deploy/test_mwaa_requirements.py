@@ -30,7 +30,7 @@ def test_requirements_start_with_the_bundled_constraints_and_pin_their_versions(
     )
     pins = read_pins(constraints_file("3.3.1"))
     listed = {normalize(r.name): str(r.specifier) for r in read_requirements(REQUIREMENTS)}
-    assert set(listed) == {"pyarrow", "numpy", "matplotlib"}
+    assert set(listed) == {"pyarrow", "numpy", "matplotlib", "apache-airflow-providers-slack"}
     for name, specifier in listed.items():
         assert specifier.startswith("=="), name
         if name in pins:  # matplotlib is not in Airflow's constraints: its pin is ours
@@ -62,7 +62,12 @@ def test_a_build_for_another_image_follows_its_constraints(tmp_path):
     text = (bundle / "requirements.txt").read_text()
     assert version_of_constraint_line(text.splitlines()[0]) == "3.2.1"
     pins = {r.name: str(r.specifier) for r in read_requirements(text)}
-    assert pins == {"pyarrow": "==23.0.1", "numpy": "==2.4.4", "matplotlib": "==3.11.2"}
+    assert pins == {
+        "pyarrow": "==23.0.1",
+        "numpy": "==2.4.4",
+        "matplotlib": "==3.11.2",
+        "apache-airflow-providers-slack": "==9.10.0",
+    }
     assert (bundle / "dags" / "constraints-3.2.1-py3.12.txt").is_file()
     assert not (bundle / "dags" / "constraints-3.3.1-py3.12.txt").exists()
 
