@@ -256,10 +256,12 @@ def finops_daily_digest():
         return analysis.forecast_month_end(plan, consolidated, history, organization)
 
     @task.branch
-    def choose_alert(detected: Detected, forecast: Forecast) -> str:
-        """Alert on new spikes, or on OUs forecast over budget for the first time this month."""
-        alert = detected["count"] or forecast["new_budget_breaches"]
-        return "notify.send_anomaly_alert" if alert else "notify.no_anomaly"
+    def choose_alert(detected: Detected, forecast: Forecast) -> list[str]:
+        """Alert on new spikes, or on OUs forecast over budget for the first time this month: the
+        team, and each affected OU's owners."""
+        if detected["count"] or forecast["new_budget_breaches"]:
+            return ["notify.send_anomaly_alert", "notify.send_owner_alerts"]
+        return ["notify.no_anomaly"]
 
     @task
     def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) -> Sent:
@@ -268,6 +270,15 @@ def finops_daily_digest():
         from finops_digest.tasks import notify
 
         return notify.send_anomaly_alert(plan, detected, forecast)
+
+    @task
+    def send_owner_alerts(
+        plan: RunPlan, detected: Detected, forecast: Forecast, organization: Organization
+    ) -> Sent:
+        """Each OU owner's own new spikes and budget breaches (their OU and the OUs in it)."""
+        from finops_digest.tasks import notify_owners
+
+        return notify_owners.send_owner_alerts(plan, detected, forecast, organization)
 
     @task
     def build_report(
@@ -294,11 +305,47 @@ def finops_daily_digest():
         return notify.send_daily_digest(plan, report, validation)
 
     @task
+    def send_owner_digests(
+        plan: RunPlan, report: Report, history: History, validation: Validation
+    ) -> Sent:
+        """Each OU owner's slice of the digest: their OU and the OUs in it, nothing else."""
+        from finops_digest.tasks import notify_owners
+
+        return notify_owners.send_owner_digests(plan, report, history, validation)
+
+    @task
     def send_executive_snapshot(plan: RunPlan, report: Report, validation: Validation) -> Sent:
         """The executive snapshot PDF: archived beside the CSV, mailed to the executives."""
         from finops_digest.tasks import notify
 
         return notify.send_executive_snapshot(plan, report, validation)
+
+    @task
+    def send_weekly_digest(plan: RunPlan) -> Sent:
+        """On the weekly day (`weekly_digest_weekday`, Monday by default): the Monday-Sunday week
+        before it against the week before, from the archive through Athena; skipped otherwise."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from finops_digest.tasks import periodic
+
+        sent = periodic.send_weekly_digest(plan)
+        if sent.get("skipped"):
+            raise AirflowSkipException(sent["skipped"])
+        return sent
+
+    @task
+    def send_month_close_report(plan: RunPlan) -> Sent:
+        """On the close day (`month_close_day`, the 3rd by default): the previous month per OU
+        against budget and the month before, its spikes and restatements, and the chargeback
+        CSV, from the archive through Athena; skipped otherwise."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from finops_digest.tasks import periodic
+
+        sent = periodic.send_month_close_report(plan)
+        if sent.get("skipped"):
+            raise AirflowSkipException(sent["skipped"])
+        return sent
 
     @teardown
     def release_billing_day(plan: RunPlan, holder: str) -> bool:
@@ -329,21 +376,33 @@ def finops_daily_digest():
     with TaskGroup("notify", tooltip="The alert, the report, the digest and the snapshot"):
         branch = choose_alert(detected, forecast)
         alert = send_anomaly_alert(plan, detected, forecast)
+        owner_alerts = send_owner_alerts(plan, detected, forecast, organization)
         no_anomaly = EmptyOperator(
             task_id="no_anomaly", doc_md="No new spike or budget breach today: nothing to alert."
         )
         report = build_report(plan, consolidated, archived, history, detected, forecast, restated)
         digest = send_daily_digest(plan, report, validated)
         snapshot = send_executive_snapshot(plan, report, validated)
+        owner_digests = send_owner_digests(plan, report, history, validated)
+
+    with TaskGroup("reports", tooltip="The weekly digest and the month-close report (Athena)"):
+        weekly = send_weekly_digest(plan)
+        month_close = send_month_close_report(plan)
 
     # Ordering without a hand-off, each on purpose: the day's lock is taken before any work; the
     # gate passes before findings, forecasts or alerts are archived or sent; the notice runs only
-    # when the gate (or the check before it) failed.
+    # when the gate (or the check before it) failed; the periodic reports read the archive once
+    # this run re-archived the days Cost Explorer restated (the month's last days, on the 3rd)
+    # and catalogued its own.
     chain(holder, organization)
     chain(validated, [detected, forecast])
-    chain(branch, [alert, no_anomaly])
+    chain(branch, [alert, owner_alerts, no_anomaly])
     chain([validation, validated], notice)
-    chain([digest, snapshot, alert, notice], release_billing_day(plan, holder))
+    chain([restated, catalogued], [weekly, month_close])
+    chain(
+        [digest, snapshot, owner_digests, alert, owner_alerts, notice, weekly, month_close],
+        release_billing_day(plan, holder),
+    )
 
 
 finops_daily_digest()

@@ -33,6 +33,8 @@ SANDBOX_DEFAULTS: dict[str, str] = {
     "ses_sender": "finops@example.com",
     # A demo QuickSight dashboard (two sheets) whose snapshot jobs render a PDF.
     "quicksight_dashboard_id": "finops-executive",
+    # The SNS topic Amazon Q Developer in chat applications would relay to the team's channels.
+    "chat_topic_arn": f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:finops-chat",
 }
 
 

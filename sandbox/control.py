@@ -13,8 +13,9 @@ from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Request
 
-from sandbox import quicksight
+from sandbox import quicksight, webhooks
 from sandbox.faults import FaultInjector, error_response
+from sandbox.webhooks import WebhookOutbox
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
@@ -109,11 +110,15 @@ class SandboxMiddleware:
         faults: FaultInjector,
         emails: Callable[[], list[bytes]],
         describe: Callable[[], dict[str, Any]],
+        webhooks: WebhookOutbox,
+        sns_messages: Callable[[], list[dict[str, Any]]],
     ) -> None:
         self.app = app
         self.faults = faults
         self.emails = emails
         self.describe = describe
+        self.webhooks = webhooks
+        self.sns_messages = sns_messages
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
@@ -150,6 +155,15 @@ class SandboxMiddleware:
         payload: Any
         if what == "emails" and method == "GET":
             payload = [base64.b64encode(m).decode() for m in self.emails()]
+        elif what.startswith(webhooks.PATH + "/") and method == "POST":
+            return self.webhooks.answer(environ, start_response, self.faults)
+        elif what == webhooks.PATH and method == "GET":
+            payload = self.webhooks.posts()
+        elif what == webhooks.PATH and method == "DELETE":
+            self.webhooks.clear()
+            payload = {"ok": True}
+        elif what == "sns" and method == "GET":
+            payload = self.sns_messages()
         elif what == "calls" and method == "GET":
             payload = self.faults.calls()
         elif what == "calls" and method == "DELETE":
@@ -169,6 +183,7 @@ class SandboxMiddleware:
                     message=spec.get("message"),
                     delay_seconds=float(spec.get("delay_seconds", 0)),
                     applied=bool(spec.get("applied", False)),
+                    retry_after=spec.get("retry_after"),
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 return self._json(start_response, "400 Bad Request", {"error": str(exc)})

@@ -16,7 +16,8 @@ class Fault:
 
     With `delay_seconds`, the answer comes that late instead (a client with a shorter read timeout
     sees a timeout); `applied` says whether the call takes effect at once (only its answer is late)
-    or never (the request was lost).
+    or never (the request was lost). `retry_after`: the Retry-After header of the answer (webhooks'
+    429s).
     """
 
     operation: str
@@ -26,6 +27,7 @@ class Fault:
     message: str | None = None
     delay_seconds: float = 0.0
     applied: bool = False
+    retry_after: float | None = None
 
 
 class FaultInjector:
@@ -45,10 +47,18 @@ class FaultInjector:
         message: str | None = None,
         delay_seconds: float = 0.0,
         applied: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         """Make the next `count` calls of `operation` fail (queued after earlier faults)."""
         fault = Fault(
-            operation, error_code, int(count), int(status), message, float(delay_seconds), applied
+            operation,
+            error_code,
+            int(count),
+            int(status),
+            message,
+            float(delay_seconds),
+            applied,
+            None if retry_after is None else float(retry_after),
         )
         with self._lock:
             self._faults.append(fault)

@@ -66,7 +66,7 @@ def provision_organization(org: Organization) -> None:
 
 def provision_resources(endpoint_url: str) -> None:
     """Bucket (versioned), Glue database + crawler, Athena workgroup, SES identity, a QuickSight
-    dashboard — over HTTP,
+    dashboard, the chat SNS topic — over HTTP,
     exactly as infrastructure code would call the APIs."""
     d = SANDBOX_DEFAULTS
     kwargs = {
@@ -99,6 +99,8 @@ def provision_resources(endpoint_url: str) -> None:
         },
     )
     boto3.client("ses", **kwargs).verify_email_identity(EmailAddress=d["ses_sender"])
+    topic = boto3.client("sns", **kwargs).create_topic(Name=d["chat_topic_arn"].rsplit(":", 1)[1])
+    assert topic["TopicArn"] == d["chat_topic_arn"], topic
     boto3.client("quicksight", **kwargs).create_dashboard(
         AwsAccountId=d["account_id"],
         DashboardId=d["quicksight_dashboard_id"],

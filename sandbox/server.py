@@ -30,6 +30,8 @@ from sandbox.organization import Organization
 from sandbox.patching import undo_all
 from sandbox.provision import provision_organization, provision_resources
 from sandbox.ses_outbox import sent_emails
+from sandbox.sns_outbox import published
+from sandbox.webhooks import WEBHOOK_OPERATION, WebhookOutbox
 
 _ACTIVE: list[Sandbox] = []  # moto's state is per process: one running sandbox at a time
 
@@ -58,8 +60,15 @@ def _reset_moto() -> None:
 class Sandbox:
     """A running local AWS endpoint. Use Sandbox.start() (or `with Sandbox.start() as sb:`)."""
 
-    def __init__(self, server: BaseWSGIServer, organization: Organization, faults: FaultInjector):
+    def __init__(
+        self,
+        server: BaseWSGIServer,
+        organization: Organization,
+        faults: FaultInjector,
+        webhooks: WebhookOutbox,
+    ):
         self._server = server
+        self._webhooks = webhooks
         self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
         self.organization = organization
         self.faults = faults
@@ -109,14 +118,17 @@ class Sandbox:
         provision_organization(org)
         faults = FaultInjector()
         SETTINGS.faults = faults
+        webhooks = WebhookOutbox()
         app = SandboxMiddleware(
             DomainDispatcherApplication(create_backend_app),
             faults,
             sent_emails,
             lambda: describe(org, sandbox.endpoint_url),
+            webhooks,
+            published,
         )
         server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        sandbox = cls(server, org, faults)
+        sandbox = cls(server, org, faults, webhooks)
         sandbox._thread.start()
         _ACTIVE.append(sandbox)
         try:
@@ -133,6 +145,44 @@ class Sandbox:
     def sent_emails(self) -> list[bytes]:
         """Raw MIME bytes of every email SES sent (send_email and send_raw_email), in order."""
         return sent_emails()
+
+    def webhook_posts(self) -> list[dict[str, Any]]:
+        """Every chat webhook post the sandbox accepted (``POST /_sandbox/webhooks/...``), in
+        order: ``{"path", "content_type", "body" (parsed JSON, else text), "received_at"}``."""
+        return self._webhooks.posts()
+
+    def clear_webhook_posts(self) -> None:
+        """Forget the recorded webhook posts."""
+        self._webhooks.clear()
+
+    def webhook_url(self, service: str, secret: str = "T000/B000/XXX") -> str:
+        """A webhook URL on this sandbox: Slack's answer ``200 ok`` under ``slack``, Teams
+        Workflows' ``202 Accepted`` under ``teams``."""
+        return f"{self.endpoint_url}/_sandbox/webhooks/{service}/{secret}"
+
+    def fail_webhooks(
+        self,
+        count: int = 1,
+        status: int = 500,
+        delay_seconds: float = 0.0,
+        retry_after: float | None = None,
+    ) -> None:
+        """Make the next `count` webhook posts answer `status` (with a `Retry-After` header when
+        given, as a 429 has), `delay_seconds` late (longer than a client's timeout: a timeout);
+        such a post is not recorded."""
+        self.faults.inject(
+            WEBHOOK_OPERATION,
+            f"HTTP {status}",
+            count,
+            status,
+            delay_seconds=delay_seconds,
+            retry_after=retry_after,
+        )
+
+    def sns_messages(self) -> list[dict[str, Any]]:
+        """Every message published to an SNS topic: ``{"topic_arn", "subject", "message"}``, in
+        order per topic."""
+        return published()
 
     def refuse_recipients(self, *addresses: str) -> None:
         """Refuse mail to ``addresses`` as SES does for unverified recipients while the account

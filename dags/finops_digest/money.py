@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 # Totals from different systems must agree to the cent; amounts are shown and stored in cents.
 CENT = Decimal("0.01")
@@ -51,3 +51,23 @@ def apportion(total: Decimal | str, shares: list[float]) -> list[Decimal]:
     for i in by_remainder[: max(0, spare)]:
         parts[i] += 1
     return [Decimal(p) * CENT for p in parts]
+
+
+def round_to_total(values: list[Decimal], total: Decimal) -> list[Decimal]:
+    """``values`` in cents that add up exactly to ``total`` (in cents): each rounded down, then
+    the spare cents to the largest remainders (ties: the earlier value). Every part stays within
+    a cent of its value, so lines listed under a total (a chargeback file) add up to it.
+
+    ``total`` must lie between the sum of the values rounded down and that sum plus a cent per
+    value (``cents(sum(values))`` always does)."""
+    floors = [v.quantize(CENT, rounding=ROUND_FLOOR) for v in values]
+    spare = int((cents(total) - sum(floors, Decimal(0))) / CENT)
+    if not 0 <= spare <= len(values):
+        raise ValueError(
+            f"a total of {total} cannot be spread over {len(values)} values summing to "
+            f"{sum(values, Decimal(0))} with each within a cent"
+        )
+    by_remainder = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
+    for i in by_remainder[:spare]:
+        floors[i] += CENT
+    return floors

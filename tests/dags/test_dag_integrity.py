@@ -79,7 +79,7 @@ def test_the_chain_follows_the_design(dagbag):
     assert "check_quality_gate" in downstream["validate_in_athena"]
     assert {"detect_anomalies", "forecast_month_end"} <= downstream["check_quality_gate"]
     assert {"detect_anomalies", "forecast_month_end"} <= downstream["load_history"]
-    assert downstream["choose_alert"] == {"send_anomaly_alert", "no_anomaly"}
+    assert downstream["choose_alert"] == {"send_anomaly_alert", "send_owner_alerts", "no_anomaly"}
     assert {"send_daily_digest", "send_executive_snapshot"} <= downstream["build_report"]
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
@@ -92,7 +92,7 @@ def test_tasks_read_as_stages_have_time_bounds_and_share_the_cost_explorer_pool(
 
     dag = dagbag.get_dag(DAG_ID)
     groups = {t.task_id.split(".")[0] for t in dag.tasks if "." in t.task_id}
-    assert groups == {"ingest", "catalog", "analysis", "notify"}
+    assert groups == {"ingest", "catalog", "analysis", "notify", "reports"}
     for dag_id in (DAG_ID, PREFETCH_DAG_ID):
         for task in dagbag.get_dag(dag_id).tasks:
             assert task.execution_timeout is not None, task.task_id

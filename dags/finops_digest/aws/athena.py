@@ -56,3 +56,33 @@ def run_query(
             continue
         raise AthenaQueryError(f"Athena query {query_id} ended {state}: {reason}\n{sql}")
     raise AssertionError("unreachable")  # the last attempt returns or raises
+
+
+def query_rows(
+    hook: Any,
+    sql: str,
+    *,
+    database: str,
+    output_location: str,
+    workgroup: str,
+) -> list[dict[str, str | None]]:
+    """Run ``sql`` (:func:`run_query`) and read every page of its results: one dict per row,
+    column name -> Athena's text (NULL as None). Numbers stay text: amounts are parsed with
+    ``Decimal`` by the caller, never through a float."""
+    query_id = run_query(
+        hook, sql, database=database, output_location=output_location, workgroup=workgroup
+    )
+    pages = hook.get_query_results_paginator(query_id)
+    if pages is None:
+        raise AthenaQueryError(f"Athena query {query_id} has no results to read\n{sql}")
+    columns: list[str] = []
+    rows: list[dict[str, str | None]] = []
+    for page in pages:
+        data = page["ResultSet"]["Rows"]
+        if not columns:
+            columns = [c["Name"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
+            data = data[1:]  # the header row, on the first page only
+        for row in data:
+            values = [cell.get("VarCharValue") for cell in row["Data"]]
+            rows.append(dict(zip(columns, values, strict=True)))
+    return rows

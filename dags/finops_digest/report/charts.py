@@ -31,6 +31,16 @@ EMAIL_WIDTH_PX = 632
 PNG_SCALE = 2
 
 
+def digest_images(context: dict[str, Any], currency: str) -> list[tuple[str, bytes]]:
+    """The digest's inline images, ``(content id, PNG)``: the trend, and the budgets when any
+    OU has a forecast row; ``context["images"]`` is set to what the template shows."""
+    images = [("trend@finops-digest", trend_png(context["trend"], currency))]
+    if context["ou_budgets"]:
+        images.append(("budget@finops-digest", budget_png(context["ou_budgets"], currency)))
+    context["images"] = {cid.split("@", 1)[0]: cid for cid, _ in images}
+    return images
+
+
 def trend_png(trend: dict[str, Any], currency: str) -> bytes:
     """The 30-day stacked daily cost by OU, as PNG."""
     figure = _figure(EMAIL_WIDTH_PX, 300)

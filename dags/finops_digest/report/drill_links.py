@@ -75,12 +75,14 @@ def _ou_row_url(base: str, row: Mapping[str, Any], day: date) -> str | None:
 
 def digest_links(context: dict[str, Any], base: str) -> dict[str, Any]:
     """The digest's context with a ``drill_url`` on every OU row (month to date), top line (its day),
-    mover (its OU and service) and anomaly (its two weeks); unchanged when ``base`` is empty."""
+    mover (its OU and service) and anomaly (its two weeks), and its own ``drill_url``: the
+    organisation's month to date (the chat digest's one link); unchanged when ``base`` is empty."""
     if not base:
         return context
     day = context["billing_date"]
     return {
         **context,
+        "drill_url": drill_url(base, DrillState(start=day.replace(day=1), end=day)),
         "ou_table": _linked(context["ou_table"], lambda r: _ou_row_url(base, r, day)),
         "top_lines": _linked(context["top_lines"], lambda r: line_url(base, r, day)),
         "movers_up": _linked(context["movers_up"], lambda r: mover_url(base, r, day)),
@@ -91,12 +93,16 @@ def digest_links(context: dict[str, Any], base: str) -> dict[str, Any]:
 
 def alert_links(context: dict[str, Any], base: str) -> dict[str, Any]:
     """The alert's context with a ``drill_url`` on every spike (its two weeks) and budget alert (the
-    OU's month to date); unchanged when ``base`` is empty."""
+    OU's month to date), and its own ``drill_url``: every OU over the spikes' two weeks (the chat
+    alert's one link); unchanged when ``base`` is empty."""
     if not base:
         return context
     day = context["billing_date"]
     return {
         **context,
+        "drill_url": drill_url(
+            base, DrillState(start=day - timedelta(days=SPIKE_LOOKBACK_DAYS), end=day)
+        ),
         "anomalies": _linked(context["anomalies"], lambda r: spike_url(base, r, day)),
         "budget_alerts": _linked(
             context.get("budget_alerts", []), lambda r: ou_month_url(base, r["ou"], day)

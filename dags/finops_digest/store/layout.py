@@ -20,6 +20,9 @@ ANOMALY_PREFIX = "parquet/ou_anomaly"
 OU_TREE_TABLE = "ou_tree"
 ANOMALY_TABLE = "ou_anomaly"
 STAGING_PREFIX = "staging"
+# What the periodic reports archive (the month-close chargeback file), one folder per report.
+REPORTS_PREFIX = "reports"
+CHARGEBACK_NAME = "chargeback.csv"
 # Small read-modify-write records of the pipeline itself (never part of the archive's tables).
 LOCK_PREFIX = "state/locks"
 SENT_PREFIX = "state/sent"
@@ -140,3 +143,14 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
         raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
     bucket, key = uri[5:].split("/", 1)
     return bucket, key
+
+
+def chargeback_key(month: date) -> str:
+    """``reports/month-close/year=YYYY/month=MM/chargeback.csv``: the month-close report's
+    chargeback file of ``month``'s calendar month (a new version on each run)."""
+    return f"{REPORTS_PREFIX}/month-close/year={month:%Y}/month={month:%m}/{CHARGEBACK_NAME}"
+
+
+def month_prefix(month: date) -> str:
+    """``ou-breakdowns/year=YYYY/month=MM/``: every day of ``month`` archived beside its CSV."""
+    return f"{CSV_PREFIX}/year={month:%Y}/month={month:%m}/"

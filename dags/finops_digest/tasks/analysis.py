@@ -194,9 +194,9 @@ def _previous_anomalies(
 ) -> list[dict[str, Any]] | None:
     """The day before's findings, if that day is archived (a spike alerted then is not re-alerted).
 
-    A spike counts as alerted only if the day's alert reached someone: when it did not (SES
-    refused every recipient, the task failed), its findings do not continue an episode, so
-    today's run alerts them instead of calling them "still elevated"."""
+    A spike counts as alerted only if the day's alert reached someone (an address or a chat
+    channel): when it did not (SES refused every recipient, the task failed), its findings do not
+    continue an episode, so today's run alerts them instead of calling them "still elevated"."""
     before = day - timedelta(days=1)
     report = archive.get_json_if_exists(
         s3, config.archive_bucket, layout.archive_key(before, layout.ANOMALIES_NAME)
@@ -206,7 +206,7 @@ def _previous_anomalies(
     # Under today's labels: a spike of an OU renamed since continues its episode.
     labels = ArchivedLabels(s3, config.archive_bucket, mapping).of_day(before)
     previous = [{**a, "ou": labels.get(a["ou"], a["ou"])} for a in report["anomalies"]]
-    if config.alert_recipients and not delivery_record.already_sent(
+    if (config.alert_recipients or config.channels) and not delivery_record.already_sent(
         s3, config.archive_bucket, before, ALERT_KIND
     ):
         unsent = [a for a in previous if a.get("status") == status.NEW]

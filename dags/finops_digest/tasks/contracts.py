@@ -143,6 +143,13 @@ class Sent(TypedDict, total=False):
     messages: int
     bytes: int
     attachments: str
+    # The periodic reports (``tasks/periodic.py``): why a run's day sends none, else the days
+    # covered ("YYYY-MM-DD..YYYY-MM-DD"), their total, and the month-close chargeback archived.
+    skipped: str
+    period: str
+    total: str
+    chargeback_uri: str
+    chargeback_version_id: str
 
 
 def billing_day(plan: RunPlan) -> date:

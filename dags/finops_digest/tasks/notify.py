@@ -3,6 +3,7 @@ snapshot, and the notice when the day's numbers failed the quality gate."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from finops_digest.aws.clients import aws_client
@@ -11,15 +12,20 @@ from finops_digest.budgets import alert_memory
 from finops_digest.budgets.against_budget import NOT_IN_ORGANIZATION
 from finops_digest.budgets.forecast import rows_from_json as forecast_rows_from_json
 from finops_digest.budgets.lights import LIGHT_COLOURS, LIGHT_WORDS
+from finops_digest.config import FinopsConfig
 from finops_digest.detection import status
 from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_rows import from_csv
-from finops_digest.money import money, signed_money
+from finops_digest.money import money
 from finops_digest.report import document
+from finops_digest.report.chat.delivery import post_to_channels
+from finops_digest.report.chat.messages import alert_message, digest_message
 from finops_digest.report.delivery import send_once
 from finops_digest.report.drill_links import alert_links, digest_links
+from finops_digest.report.fan_out import deliver_each
 from finops_digest.report.figures import budget_summary, digest_figures, ou_table
 from finops_digest.report.links import presigned_link
+from finops_digest.report.subjects import alert_subject, digest_subject
 from finops_digest.store import archive, layout
 from finops_digest.tasks.analysis import ALERT_KIND
 from finops_digest.tasks.catalog import require_passed
@@ -38,6 +44,9 @@ from finops_digest.tasks.contracts import (
     settings,
 )
 from finops_digest.tasks.fail_fast import fail_fast
+
+# The delivery record's name for the team's daily digest (email and chat).
+DIGEST_KIND = "daily-digest"
 
 
 @fail_fast
@@ -112,26 +121,80 @@ def _notices(history: History, detected: Detected, rows: list[dict[str, Any]]) -
     return notices
 
 
-def _read_report(report: Report) -> dict[str, Any]:
+def read_report(report: Report) -> dict[str, Any]:
+    """The report ``build_report`` staged, with its exact types."""
     return document.loads(archive.read_uri(aws_client("s3"), report["report_uri"]))
 
 
 @fail_fast
 def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) -> Sent:
-    """Email each new spike (OU, service, expected, actual, impact, driving accounts) and each OU
-    newly forecast over its budget to the alert list; remember the budget alerts (once per OU a
-    month)."""
+    """Send each new spike (OU, service, expected, actual, impact, driving accounts) and each OU
+    newly forecast over its budget to the alert list and the team's chat channels; remember the
+    budget alerts (once per OU a month) when a message carrying them went out."""
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
-    anomalies = [
-        a
-        for a in archive.read_json(s3, detected["anomalies_uri"], detected["version_id"])[
-            "anomalies"
-        ]
-        if a["status"] == status.NEW
-    ]
+    anomalies = new_anomalies(s3, detected)
     budget_alerts = forecast_rows_from_json(forecast["new_budget_breaches"])
-    context = alert_links(
+    context = alert_context(day, anomalies, budget_alerts, config)
+    subject = alert_subject(day, anomalies, budget_alerts, config.currency)
+    outcome: dict[str, Any] = {}
+
+    def email() -> Sent:
+        outcome["email"] = send_once(
+            config,
+            config.alert_recipients,
+            subject,
+            "anomaly_alert",
+            context,
+            kind=ALERT_KIND,
+            day=day,
+        )
+        return outcome["email"]
+
+    def chat() -> dict[str, Any]:
+        outcome["chat"] = post_to_channels(
+            config,
+            config.channels,
+            alert_message(context, config.currency),
+            kind=ALERT_KIND,
+            day=day,
+        )
+        return outcome["chat"]
+
+    try:
+        deliver_each([("email", email), ("chat channels", chat)])
+    finally:
+        # A breach is remembered only when a message carrying it went out now: a failed send, or
+        # a re-run whose alert already went (without this breach), leaves it to be alerted next
+        # time.
+        went_out = outcome.get("email", {}).get("sent") or outcome.get("chat", {}).get("sent")
+        memory = (
+            alert_memory.record_alerts(s3, config.archive_bucket, day, budget_alerts)
+            if went_out
+            else None
+        )
+    return {
+        **outcome["email"],
+        "channels": outcome["chat"],
+        "budget_alerts": len(budget_alerts),
+        "budget_alert_state": memory,
+    }
+
+
+def new_anomalies(s3: Any, detected: Detected) -> list[dict[str, Any]]:
+    """The day's new spikes (not those still elevated or expected), as archived."""
+    document = archive.read_json(s3, detected["anomalies_uri"], detected["version_id"])
+    return [a for a in document["anomalies"] if a["status"] == status.NEW]
+
+
+def alert_context(
+    day: date,
+    anomalies: list[dict[str, Any]],
+    budget_alerts: list[dict[str, Any]],
+    config: FinopsConfig,
+) -> dict[str, Any]:
+    """What the alert templates and chat messages show, with drill-through links."""
+    return alert_links(
         {
             "billing_date": day,
             "anomalies": anomalies,
@@ -140,77 +203,57 @@ def send_anomaly_alert(plan: RunPlan, detected: Detected, forecast: Forecast) ->
         },
         config.dashboard_url,
     )
-    impact = sum(float(a["impact"]) for a in anomalies)
-    parts = []
-    if anomalies or not budget_alerts:
-        parts.append(
-            f"{len(anomalies)} cost spike{'s' if len(anomalies) != 1 else ''} on {day}: "
-            f"{signed_money(impact, config.currency)} above expected"
-        )
-    if budget_alerts:
-        ous = len(budget_alerts)
-        parts.append(f"{ous} OU{'s' if ous != 1 else ''} forecast over budget for {day:%B %Y}")
-    sent = send_once(
-        config,
-        config.alert_recipients,
-        "[FinOps] " + "; ".join(parts),
-        "anomaly_alert",
-        context,
-        kind=ALERT_KIND,
-        day=day,
-    )
-    # A breach is remembered only when a message carrying it went out now: a failed send, or a
-    # re-run whose alert already went (without this breach), leaves it to be alerted next time.
-    memory = (
-        alert_memory.record_alerts(s3, config.archive_bucket, day, budget_alerts)
-        if sent["sent"]
-        else None
-    )
-    return {**sent, "budget_alerts": len(budget_alerts), "budget_alert_state": memory}
 
 
 @fail_fast
 def send_daily_digest(plan: RunPlan, report: Report, validation: Validation) -> Sent:
-    """The daily digest, once the day's numbers passed the quality gate (``validation``): KPIs,
-    per-OU table with budget lights, top 10 lines, top movers, anomalies, two inline charts, and
-    the CSV attached (gzip or a link when too big to mail)."""
-    from finops_digest.report import charts
+    """The daily digest, once the day's numbers passed the quality gate (``validation``): by email
+    (KPIs, per-OU table with budget lights, top 10 lines, top movers, anomalies, two inline charts,
+    the CSV attached, gzip or a link when too big to mail) and, compact, to the team's chat
+    channels; a failing one never stops the other."""
+    from finops_digest.report.charts import digest_images
 
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
     require_passed(validation)
-    context = digest_links(_read_report(report), config.dashboard_url)
-    new = [a for a in context["anomalies"] if a.get("status", status.NEW) == status.NEW]
-    over = context["budget_totals"]["lights"]["red"]
-    subject = (
-        f"[FinOps] Daily cost digest {day}: {money(context['total'], config.currency)}"
-        + (f", {len(new)} new anomal{'ies' if len(new) != 1 else 'y'}" if new else "")
-        + (f", {over} OU{'s' if over != 1 else ''} forecast over budget" if over else "")
-    )
-    images = [("trend@finops-digest", charts.trend_png(context["trend"], config.currency))]
-    if context["ou_budgets"]:
-        images.append(
-            ("budget@finops-digest", charts.budget_png(context["ou_budgets"], config.currency))
-        )
-    context["images"] = {cid.split("@", 1)[0]: cid for cid, _ in images}
+    context = digest_links(read_report(report), config.dashboard_url)
+    images = digest_images(context, config.currency)
     csv_bytes = archive.read_uri(s3, report["csv_uri"], report["csv_version_id"])
     bucket, key = layout.parse_s3_uri(report["csv_uri"])
 
     def link() -> dict[str, str]:
         return presigned_link(s3, bucket, key, report["csv_version_id"])
 
-    return send_once(
-        config,
-        config.digest_recipients,
-        subject,
-        "digest",
-        context,
-        kind="daily-digest",
-        day=day,
-        attachments=((f"ou_breakdown_{day.isoformat()}.csv", csv_bytes, "text/csv"),),
-        inline_images=tuple(images),
-        link=link,
+    sent = deliver_each(
+        [
+            (
+                "email",
+                lambda: send_once(
+                    config,
+                    config.digest_recipients,
+                    digest_subject(context, config.currency),
+                    "digest",
+                    context,
+                    kind=DIGEST_KIND,
+                    day=day,
+                    attachments=((f"ou_breakdown_{day.isoformat()}.csv", csv_bytes, "text/csv"),),
+                    inline_images=tuple(images),
+                    link=link,
+                ),
+            ),
+            (
+                "chat channels",
+                lambda: post_to_channels(
+                    config,
+                    config.channels,
+                    digest_message(context, config.currency),
+                    kind=DIGEST_KIND,
+                    day=day,
+                ),
+            ),
+        ]
     )
+    return {**sent["email"], "channels": sent["chat channels"]}
 
 
 @fail_fast
@@ -224,7 +267,7 @@ def send_executive_snapshot(plan: RunPlan, report: Report, validation: Validatio
 
     require_passed(validation)
     day, config = billing_day(plan), settings(plan)
-    context = _read_report(report)
+    context = read_report(report)
     chosen = executive_pdf(config, lambda: render_snapshot(context))
     pdf = chosen.pdf
     stored = archive.put_archived(
