@@ -44,6 +44,8 @@ OPTIONAL_FEATURES = {
     "budgets:ViewBudget",  # budgets from AWS Budgets
     "ce:GetCostForecast",  # the budget forecast, when budgets are configured
     "glue:UpdateTable",  # a table created by an earlier version, without a newer column
+    "s3:ListBucketVersions",  # the month-close report's restatements (on its day only)
+    "sns:Publish",  # chat channels of type sns
 }
 
 

@@ -4,7 +4,12 @@
     {
       "Sid": "ArchiveBucket",
       "Effect": "Allow",
-      "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"],
+      "Action": [
+        "s3:GetBucketVersioning",
+        "s3:GetBucketLocation",
+        "s3:ListBucket",
+        "s3:ListBucketVersions"
+      ],
       "Resource": "arn:${partition}:s3:::${archive_bucket}"
     },
     {
@@ -104,6 +109,12 @@
       "Effect": "Allow",
       "Action": ["ses:SendRawEmail"],
       "Resource": "arn:${partition}:ses:${region}:${account_id}:identity/${ses_identity}"
+    },
+    {
+      "Sid": "PostToTheChatTopics",
+      "Effect": "Allow",
+      "Action": ["sns:Publish"],
+      "Resource": "arn:${partition}:sns:${region}:${account_id}:finops-*"
     },
     {
       "Sid": "SnapshotTheExecutiveDashboard",
