@@ -7,11 +7,17 @@ and the tests of those reports. The run for a day itself is always the real DAG.
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 from collections.abc import Collection, Iterable
 from datetime import date
+from pathlib import Path
 
-from finops_digest.config import FinopsConfig
-from finops_digest.tasks import analysis, catalog, ingest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "dags"))
+
+from finops_digest.config import VARIABLE_NAME, FinopsConfig, parse_config  # noqa: E402
+from finops_digest.tasks import analysis, catalog, ingest  # noqa: E402
 
 
 def plan(config: FinopsConfig, day: date) -> dict:
@@ -44,3 +50,22 @@ def archive_days(
             analysis.detect_anomalies(p, consolidated, history, organization)
             analysis.forecast_month_end(p, consolidated, history, organization)
     return len(days)
+
+
+def main() -> int:
+    """``python scripts/archive_days.py --from D --to D [--analysed D ...]``, with the settings of
+    ``AIRFLOW_VAR_FINOPS_CONFIG`` and AWS wherever the environment points (the demo's sandbox)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="first", type=date.fromisoformat, required=True)
+    parser.add_argument("--to", dest="last", type=date.fromisoformat, required=True)
+    parser.add_argument("--analysed", type=date.fromisoformat, nargs="*", default=[])
+    args = parser.parse_args()
+    config = parse_config(os.environ.get(f"AIRFLOW_VAR_{VARIABLE_NAME.upper()}"))
+    days = [date.fromordinal(n) for n in range(args.first.toordinal(), args.last.toordinal() + 1)]
+    archived = archive_days(config, days, set(args.analysed))
+    print(f"archived {archived} day(s), {args.first}..{args.last}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

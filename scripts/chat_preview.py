@@ -212,6 +212,11 @@ def _slack_unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def title_of(payload: dict[str, Any]) -> str:
+    """The title a reader sees first: a Slack message's header, a Teams card's first line."""
+    return _slack_title(payload) if "blocks" in payload else _teams_title(payload)
+
+
 def _slack_title(payload: dict[str, Any]) -> str:
     header = next((b for b in payload["blocks"] if b["type"] == "header"), None)
     return header["text"]["text"] if header else payload.get("text", "message")

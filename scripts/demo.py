@@ -1,8 +1,11 @@
 """`make demo`: run the DAG for one day on the local sandbox and write what it produced.
 
 Starts the sandbox on a free 127.0.0.1 port, runs `airflow dags test finops_daily_digest <date>`,
-then writes demo-output/ (CSV, each email as .eml and its HTML body, the Athena validation result,
-the anomalies) and prints a short summary. The sandbox stops at the end, whatever happened.
+then writes demo-output/ (CSV, each email as .eml and its HTML body, each chat message as JSON and
+an HTML preview, the Athena validation result, the anomalies) and prints a short summary. On a
+weekly-digest day (a Monday) or a month-close day (the 3rd), the days the report covers are first
+archived as the DAG archives them (scripts/archive_days.py), so the report has an archive to read.
+The sandbox stops at the end, whatever happened.
 """
 
 from __future__ import annotations
@@ -58,6 +61,67 @@ DEMO_SETTINGS = {
     "executive_recipients": ["cfo-office@example.com"],
 }
 CHROMIUM = Path("/usr/bin/chromium")
+# The team's chat channels and one OU's owners: the sandbox records every webhook post and SNS
+# publish; the webhook URLs live in Airflow connections (demo_connections), as in production.
+DEMO_CHAT = {
+    "channels": [
+        {"type": "slack", "connection_id": "finops_slack"},
+        {"type": "teams", "connection_id": "finops_teams"},
+        {"type": "sns", "topic_arn": SANDBOX_DEFAULTS["chat_topic_arn"]},
+    ],
+    "ou_owners": {
+        "Engineering": {
+            "emails": ["eng-leads@example.com"],
+            "channels": [{"type": "slack", "connection_id": "eng_slack"}],
+        }
+    },
+}
+
+
+def demo_connections(endpoint: str) -> dict[str, str]:
+    """The Airflow connections of DEMO_CHAT's channels, as environment variables, pointing at the
+    sandbox's webhook recorder (a real Slack webhook URL is https://hooks.slack.com/services/...)."""
+    hooks = f"{endpoint}/_sandbox/webhooks"
+    connections = {
+        "FINOPS_SLACK": {
+            "conn_type": "slackwebhook",
+            "host": f"{hooks}/slack",
+            "password": "T0/B0/finops",
+        },
+        "ENG_SLACK": {
+            "conn_type": "slackwebhook",
+            "host": f"{hooks}/slack",
+            "password": "T0/B0/eng",
+        },
+        "FINOPS_TEAMS": {
+            "conn_type": "http",
+            "password": f"{hooks}/teams/workflows/finops?sig=demo",
+        },
+    }
+    return {f"AIRFLOW_CONN_{name}": json.dumps(conn) for name, conn in connections.items()}
+
+
+def report_days(day: date, config: dict) -> tuple[list[date], date | None]:
+    """The days the weekly digest or the month-close report of ``day`` reads (with the period
+    they compare with), and the day whose analysis gives the report its budgets; none on other
+    days."""
+    from finops_digest.config import parse_config
+    from finops_digest.report.periods import (
+        days_of,
+        month_close_period,
+        previous_week,
+        weekly_period,
+    )
+
+    settings = parse_config(config)
+    days: set[date] = set()
+    week = weekly_period(day, settings.weekly_digest_weekday)
+    if week:
+        days.update(days_of(previous_week(*week)[0], week[1]))
+    month = month_close_period(day, settings.month_close_day)
+    if month:
+        days.update(days_of(*month))
+    return sorted(days), max(days) if days else None
 
 
 @contextmanager
@@ -97,13 +161,31 @@ def main() -> int:
     env = {**os.environ, **airflow_env(REPO / ".airflow" / "demo")}
     print("Preparing the Airflow home (.airflow/demo) ...", flush=True)
     migrate_db(env)
-    config = {**pipeline_config(SANDBOX_DEFAULTS), **DEMO_SETTINGS}
+    config = {**pipeline_config(SANDBOX_DEFAULTS), **DEMO_SETTINGS, **DEMO_CHAT}
 
     with sandbox_process() as endpoint:
         print(f"Sandbox (local AWS) on {endpoint}", flush=True)
         env.update(aws_env(endpoint))
         env.update(variable_env(config))
+        env.update(demo_connections(endpoint))
         os.environ.update(aws_env(endpoint))
+        earlier, last = report_days(day, config)
+        if earlier:
+            # The analysis stage (spikes, budgets) on the period's last day and on the days the
+            # sandbox has a spike: what the report shows of them.
+            with urllib.request.urlopen(f"{endpoint}/_sandbox/organization") as response:
+                spikes = {date.fromisoformat(s["day"]) for s in json.load(response)["spikes"]}
+            analysed = sorted({last, *(d for d in spikes if earlier[0] <= d <= earlier[-1])})
+            print(
+                f"Archiving {earlier[0]}..{earlier[-1]}, what the report of {day} reads, as the "
+                "DAG archives them (scripts/archive_days.py; log: demo-output/archive.log) ...",
+                flush=True,
+            )
+            command = [sys.executable, str(REPO / "scripts" / "archive_days.py")]
+            command += ["--from", str(earlier[0]), "--to", str(earlier[-1])]
+            command += ["--analysed", *map(str, analysed)]
+            with open(OUTPUT / "archive.log", "w") as log:
+                subprocess.run(command, env=env, check=True, stdout=log, stderr=subprocess.STDOUT)
         print(
             f"Running: airflow dags test finops_daily_digest {day} (log: demo-output/airflow.log)"
         )
@@ -148,6 +230,10 @@ def run_with_progress(command: list[str], env: dict[str, str], log_path: Path) -
                 label = f"{task}[{index}]" if index >= 0 else task
                 print(f"  {label:<40} {states.get(task, '?'):<16} {seconds:6.1f} s", flush=True)
         return process.wait()
+
+
+# The emails also written as viewable HTML (inline images as files) and a screenshot.
+_VIEWED = {"daily-digest": "digest", "weekly-digest": "weekly-digest", "month-close": "month-close"}
 
 
 def collect(endpoint: str, day: date, config: dict) -> dict:
@@ -199,11 +285,14 @@ def collect(endpoint: str, day: date, config: dict) -> dict:
         html = message.get_body(("html",))
         if html is not None:
             (OUTPUT / f"{stem}.html").write_text(html.get_content())
-        if message["X-FinOps-Kind"] == "daily-digest":
-            write_viewable_html(message, OUTPUT / "digest.html")
+        view = _VIEWED.get(message["X-FinOps-Kind"] or "")
+        if view is None and (message["X-FinOps-Kind"] or "").startswith("owner-digest-"):
+            view = "owner-digest"
+        if view:
+            write_viewable_html(message, OUTPUT / f"{view}.html")
+            screenshot(OUTPUT / f"{view}.html", OUTPUT / f"{view}.png")
         sent.append((stem, message["To"], message["Subject"]))
-    if (OUTPUT / "digest.html").exists():
-        screenshot(OUTPUT / "digest.html", OUTPUT / "digest.png")
+    chats = collect_chat(endpoint)
     snapshot_key = layout.archive_key(day, "executive_snapshot.pdf")
     head = s3.head_object(Bucket=bucket, Key=snapshot_key)
     objects["Snapshot"] = (layout.s3_uri(bucket, snapshot_key), head["VersionId"])
@@ -218,8 +307,36 @@ def collect(endpoint: str, day: date, config: dict) -> dict:
         "anomalies": anomalies["anomalies"],
         "objects": objects,
         "emails": sent,
+        "chats": chats,
         "athena": validation,
     }
+
+
+def collect_chat(endpoint: str) -> list[tuple[str, str, str]]:
+    """Each chat message the run sent (webhook posts, SNS publishes) as demo-output/chat-N-*.json,
+    with an HTML preview of each Slack and Teams message; ``(file, destination, title)``."""
+    from scripts.chat_preview import render_previews, title_of
+
+    with urllib.request.urlopen(f"{endpoint}/_sandbox/webhooks") as response:
+        posts = json.load(response)
+    with urllib.request.urlopen(f"{endpoint}/_sandbox/sns") as response:
+        published = json.load(response)
+    written = []
+    for number, post in enumerate(posts, start=1):
+        service = post["path"].split("/")[3]  # /_sandbox/webhooks/<service>/...
+        body = post["body"]
+        title = title_of(body)
+        name = f"chat-{number}-{service}.json"
+        (OUTPUT / name).write_text(json.dumps(body, indent=2, ensure_ascii=False))
+        written.append((name, f"{service} webhook {post['path'].rsplit('/', 1)[-1]}", title))
+    for number, message in enumerate(published, start=len(posts) + 1):
+        name = f"chat-{number}-sns.json"
+        (OUTPUT / name).write_text(json.dumps(message, indent=2, ensure_ascii=False))
+        written.append((name, f"SNS {message['topic_arn'].rsplit(':', 1)[-1]}", message["subject"]))
+    previews = render_previews([p["body"] for p in posts], OUTPUT)
+    for preview in previews:
+        screenshot(preview, preview.with_suffix(".png"))
+    return written
 
 
 def write_viewable_html(message: email.message.EmailMessage, path: Path) -> None:
@@ -298,12 +415,15 @@ def print_summary(summary: dict) -> None:
         print(f"  Athena views created: {len(views)} (include/sql/views)")
     for item in summary["athena"]:
         if item not in views:
-            print(
-                f"  Athena {item['query_execution_id']}: {item['state']}, rows {item['rows'][1:]}"
-            )
+            rows = item["rows"][1:]
+            more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+            print(f"  Athena {item['query_execution_id']}: {item['state']}, rows {rows[:3]}{more}")
     print("  Emails:")
     for stem, to, subject in summary["emails"]:
         print(f"    {stem}.eml -> {to}: {subject}")
+    print("  Chat messages:")
+    for name, destination, title in summary["chats"]:
+        print(f"    {name} -> {destination}: {title}")
     print(
         f"  Files in {OUTPUT.relative_to(REPO)}/: "
         + ", ".join(sorted(p.name for p in OUTPUT.iterdir()))

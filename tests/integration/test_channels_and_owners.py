@@ -18,7 +18,7 @@ from finops_digest.ingest.cost_rows import from_csv, total
 from finops_digest.money import money
 from sandbox import SANDBOX_DEFAULTS
 from scripts.local_env import pipeline_config, variable_env
-from tests.integration.conftest import run_dag, task_states
+from tests.integration.conftest import returned, run_dag, task_states
 from tests.unit.chat_payloads import slack_view, teams_view
 
 DAY = date(2025, 9, 14)
@@ -60,6 +60,12 @@ def finops_config(sandbox):
             "password": "T0/B0/eng",
         },
         "FINOPS_TEAMS": {"conn_type": "http", "password": f"{hooks}/teams/flow?sig=SECRET"},
+        "BROKEN_SLACK": {
+            "conn_type": "slackwebhook",
+            "host": f"{hooks}/slack",
+            "password": "T0/B0/broken",
+        },
+        "LATE_TEAMS": {"conn_type": "http", "password": f"{hooks}/teams/late?sig=SECRET"},
     }
     with pytest.MonkeyPatch.context() as patch:
         for key, value in variable_env(config).items():
@@ -80,7 +86,7 @@ def runs(sandbox, airflow_db, finops_config):
         "sns": len(sandbox.sns_messages()),
     }
     again = run_dag(DAY)
-    return {"first": states, "again": again.state, "sent": sent}
+    return {"first": states, "again": again.state, "sent": sent, "run": again}
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +183,32 @@ def test_a_rerun_of_the_day_sends_nothing_twice(runs, sandbox):
         "sns": len(sandbox.sns_messages()),
     }
     assert runs["sent"]["posts"] == 6  # team: Slack and Teams x (digest, alert); Engineering: 2
+
+
+def test_a_failing_channel_is_retried_then_reported_and_the_email_still_goes(runs, sandbox):
+    """The run's own digest task, with a new reader and two new channels, one of them down: the
+    email and the working channel get the digest, the broken one is tried 3 times, then named
+    in the task's error (a retryable one, so Airflow's retries post what is missing)."""
+    from finops_digest.report.fan_out import DeliveriesIncompleteError
+    from finops_digest.tasks import notify
+
+    plan = returned(runs["run"], "plan_run")
+    plan["config"] = {
+        **plan["config"],
+        "digest_recipients": ["late-reader@example.com"],
+        "channels": [
+            {"type": "slack", "connection_id": "broken_slack"},
+            {"type": "teams", "connection_id": "late_teams"},
+        ],
+    }
+    before = sandbox.calls("Webhook")
+    sandbox.fail_webhooks(count=3, status=500)
+    with pytest.raises(DeliveriesIncompleteError) as error:
+        notify.send_daily_digest(
+            plan, returned(runs["run"], "build_report"), returned(runs["run"], "check_quality_gate")
+        )
+    assert "slack:broken_slack" in str(error.value) and "SECRET" not in str(error.value)
+    assert sandbox.calls("Webhook") - before == 4  # 3 tries of the broken one, 1 post of Teams
+    assert [p["path"] for p in sandbox.webhook_posts()][-1].endswith("/teams/late")
+    [late] = [m for m in emails(sandbox, "daily-digest") if m["To"] == "late-reader@example.com"]
+    assert "Daily cost digest 2025-09-14" in late["Subject"]

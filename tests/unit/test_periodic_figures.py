@@ -339,3 +339,43 @@ def test_missing_days_read_as_spans():
         (date(2025, 10, 29), date(2025, 10, 29)),
     ]
     assert spans([]) == []
+
+
+def test_a_period_before_with_nothing_archived_is_no_comparison():
+    """No "+$211.01 vs October" when October was never archived: the change is n/a."""
+    from finops_digest.report.subjects import month_close_subject
+
+    november = {date(2025, 11, 1) + timedelta(n) for n in range(30)}
+    lines = chargeback_lines(chargeback_rows())
+    alone = month_close_figures(
+        date(2025, 11, 1), date(2025, 11, 30), [], lines, november, [], {}, []
+    )
+    assert alone["compared"] is False
+    subject = month_close_subject(date(2025, 11, 1), date(2025, 10, 1), alone, "USD")
+    assert subject == "[FinOps] Month close November 2025: $211.01 (October is not archived)"
+    context = {
+        **alone,
+        "billing_date": date(2025, 12, 3),
+        "currency": "USD",
+        "cost_metric": "NetAmortizedCost",
+        "table": "finops_db.ou_breakdown",
+        "chargeback": {"uri": "s3://b/reports/x.csv", "version_id": "v1"},
+    }
+    html, text = render("month_close", context)
+    assert "vs October:      n/a, nothing archived in October" in text
+    assert "+$211.01" not in text and "+$211.01" not in html
+    october = {date(2025, 10, 1) + timedelta(n) for n in range(31)}
+    both = month_close_figures(
+        date(2025, 11, 1),
+        date(2025, 11, 30),
+        [row("previous", "Data", "Amazon S3", "100")],
+        lines,
+        november | october,
+        [],
+        {},
+        [],
+    )
+    assert both["compared"] is True
+    assert "(+$111.01 vs October)" in month_close_subject(
+        date(2025, 11, 1), date(2025, 10, 1), both, "USD"
+    )

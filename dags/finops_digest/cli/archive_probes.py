@@ -40,6 +40,7 @@ def probes(config: FinopsConfig) -> list[Probe]:
             read_version,
             kms_action="kms:Decrypt",
         ),
+        Probe("s3:ListBucketVersions", f"{bucket}{layout.REPORTS_PREFIX}/", list_versions),
         Probe("s3:PutObject", probe_uri, start_upload, kms_action="kms:GenerateDataKey"),
         Probe("s3:ListMultipartUploadParts", probe_uri, list_upload_parts),
         Probe("s3:AbortMultipartUpload", probe_uri, abort_upload),
@@ -69,6 +70,16 @@ def list_archive(s: Session) -> str:
     s.found["listed"] = True
     s.found["object"] = keys[0] if keys else None
     return f"first archived object: {keys[0]}" if keys else "nothing archived yet"
+
+
+def list_versions(s: Session) -> str:
+    """The month-close report lists the versions of its month's CSVs (its restatements): one
+    version under reports/ is all this needs."""
+    answer = s.client("s3").list_object_versions(
+        Bucket=s.config.archive_bucket, Prefix=f"{layout.REPORTS_PREFIX}/", MaxKeys=1
+    )
+    found = len(answer.get("Versions", []))
+    return "listed versions" + ("" if found else " (no report archived yet)")
 
 
 def read_object(s: Session) -> str:

@@ -28,6 +28,16 @@ def probes(config: FinopsConfig) -> list[Probe]:
         else Probe("budgets:ViewBudget", "AWS Budgets", skip="budgets_from_aws is off")
     )
     sender = config.ses_sender or "(no ses_sender)"
+    topics = sorted(
+        {
+            c["topic_arn"]
+            for c in [
+                *config.channels,
+                *(ch for o in config.ou_owners.values() for ch in o["channels"]),
+            ]
+            if c["type"] == "sns"
+        }
+    )
     return [
         Probe("ce:GetCostAndUsage", "Cost Explorer", cost_and_usage),
         Probe("ce:GetCostForecast", "Cost Explorer", cost_forecast),
@@ -37,6 +47,15 @@ def probes(config: FinopsConfig) -> list[Probe]:
         Probe("organizations:ListAccountsForParent", "the root", accounts_under_root),
         budgets,
         *quicksight_probes(config),
+        Probe(
+            "sns:Publish",
+            ", ".join(topics) or "(no sns channel)",
+            skip=(
+                "SNS has no dry run: only a published message proves it (the first digest does)"
+                if topics
+                else "no channel of type sns is configured"
+            ),
+        ),
         Probe(
             "ses:SendRawEmail",
             f"identity {sender}",

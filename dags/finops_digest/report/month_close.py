@@ -166,6 +166,9 @@ def month_close_figures(
         "missing_spans": spans(missing_days(start, end, archived)),
         "missing_previous_spans": spans(missing_days(previous_start, previous_end, archived)),
         "previous_days": (previous_end - previous_start).days + 1,
+        # Whether anything of the month before is archived: without it there is no comparison.
+        "compared": len(missing_days(previous_start, previous_end, archived))
+        < (previous_end - previous_start).days + 1,
         "chargeback_lines": len(lines),
         "light_words": LIGHT_WORDS,
         "light_colours": LIGHT_COLOURS,

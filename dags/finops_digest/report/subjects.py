@@ -1,4 +1,5 @@
-"""The subject lines of the digest and the alert, one wording for every recipient and scope."""
+"""The subject lines of the messages: the digest and the alert (one wording for every recipient
+and scope), the weekly digest and the month-close report."""
 
 from __future__ import annotations
 
@@ -44,3 +45,35 @@ def alert_subject(
         ous = len(budget_alerts)
         parts.append(f"{ous} OU{'s' if ous != 1 else ''} forecast over budget for {day:%B %Y}")
     return f"[FinOps] {scope + ': ' if scope else ''}" + "; ".join(parts)
+
+
+def weekly_subject(start: date, end: date, figures: Mapping[str, Any], currency: str) -> str:
+    """``[FinOps] Weekly cost digest 08 Sep-14 Sep 2025: $X (+$Y vs the week before)``, and the
+    days not archived when there are."""
+    missing = figures["missing"]
+    return (
+        f"[FinOps] Weekly cost digest {start:%d %b}-{end:%d %b %Y}: "
+        f"{money(figures['total'], currency)} "
+        + (
+            f"({signed_money(figures['change']['amount'], currency)} vs the week before)"
+            if figures["compared"]
+            else "(the week before is not archived)"
+        )
+        + (f", {len(missing)} day(s) not archived" if missing else "")
+    )
+
+
+def month_close_subject(
+    start: date, before: date, figures: Mapping[str, Any], currency: str
+) -> str:
+    """``[FinOps] Month close September 2025: $X (+$Y vs August), N OUs over budget``."""
+    over = figures["lights"]["red"]
+    return (
+        f"[FinOps] Month close {start:%B %Y}: {money(figures['total'], currency)} "
+        + (
+            f"({signed_money(figures['change']['amount'], currency)} vs {before:%B})"
+            if figures["compared"]
+            else f"({before:%B} is not archived)"
+        )
+        + (f", {over} OU{'s' if over != 1 else ''} over budget" if over else "")
+    )

@@ -102,6 +102,8 @@ def weekly_figures(
         "missing_spans": spans(missing_days(start, end, archived)),
         "missing_previous_spans": spans(missing_days(previous_start, previous_end, archived)),
         "previous_days": (previous_end - previous_start).days + 1,
+        # Whether anything of the week before is archived: without it there is no comparison.
+        "compared": any(previous_start <= d <= previous_end for d in archived),
         "light_words": LIGHT_WORDS,
         "light_colours": LIGHT_COLOURS,
     }

@@ -13,7 +13,7 @@ from finops_digest.aws.athena import query_rows
 from finops_digest.aws.clients import athena_hook, aws_client
 from finops_digest.config import FinopsConfig
 from finops_digest.ingest.cost_rows import from_csv, total
-from finops_digest.money import cents, money, signed_money
+from finops_digest.money import cents
 from finops_digest.report import period_sql
 from finops_digest.report.delivery import send_once
 from finops_digest.report.links import presigned_link
@@ -32,6 +32,7 @@ from finops_digest.report.periods import (
     previous_week,
     weekly_period,
 )
+from finops_digest.report.subjects import month_close_subject, weekly_subject
 from finops_digest.report.weekly import weekly_figures
 from finops_digest.store import archive, layout
 from finops_digest.store.versions import versions_by_key
@@ -91,12 +92,7 @@ def send_weekly_digest(plan: RunPlan) -> Sent:
         budgets,
     )
     currency = config.currency
-    subject = (
-        f"[FinOps] Weekly cost digest {start:%d %b}-{end:%d %b %Y}: "
-        f"{money(figures['total'], currency)} "
-        f"({signed_money(figures['change']['amount'], currency)} vs the week before)"
-        + (f", {len(figures['missing'])} day(s) not archived" if figures["missing"] else "")
-    )
+    subject = weekly_subject(start, end, figures, currency)
     context = {
         **figures,
         "billing_date": day,
@@ -167,12 +163,7 @@ def send_month_close_report(plan: RunPlan) -> Sent:
         },
     )
     currency = config.currency
-    over = figures["lights"]["red"]
-    subject = (
-        f"[FinOps] Month close {start:%B %Y}: {money(figures['total'], currency)} "
-        f"({signed_money(figures['change']['amount'], currency)} vs {before:%B})"
-        + (f", {over} OU{'s' if over != 1 else ''} over budget" if over else "")
-    )
+    subject = month_close_subject(start, before, figures, currency)
     context = {
         **figures,
         "billing_date": day,
