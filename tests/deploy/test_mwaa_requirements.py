@@ -30,7 +30,13 @@ def test_requirements_start_with_the_bundled_constraints_and_pin_their_versions(
     )
     pins = read_pins(constraints_file("3.3.1"))
     listed = {normalize(r.name): str(r.specifier) for r in read_requirements(REQUIREMENTS)}
-    assert set(listed) == {"pyarrow", "numpy", "matplotlib", "apache-airflow-providers-slack"}
+    assert set(listed) == {
+        "pyarrow",
+        "numpy",
+        "matplotlib",
+        "apache-airflow-providers-slack",
+        "slack-sdk",
+    }
     for name, specifier in listed.items():
         assert specifier.startswith("=="), name
         if name in pins:  # matplotlib is not in Airflow's constraints: its pin is ours
@@ -67,6 +73,7 @@ def test_a_build_for_another_image_follows_its_constraints(tmp_path):
         "numpy": "==2.4.4",
         "matplotlib": "==3.11.2",
         "apache-airflow-providers-slack": "==9.10.0",
+        "slack_sdk": "==3.41.0",
     }
     assert (bundle / "dags" / "constraints-3.2.1-py3.12.txt").is_file()
     assert not (bundle / "dags" / "constraints-3.3.1-py3.12.txt").exists()
