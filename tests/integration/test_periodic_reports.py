@@ -12,7 +12,6 @@ import email
 import email.policy
 import io
 import re
-import subprocess
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -30,6 +29,7 @@ from finops_digest.report.periods import days_of
 from finops_digest.store import layout
 from finops_digest.tasks.periodic import send_month_close_report, send_weekly_digest
 from sandbox import SANDBOX_DEFAULTS, Organization, Spike
+from scripts import demo
 from scripts.archive_days import archive_days, plan
 from scripts.demo import DEMO_SETTINGS
 from scripts.local_env import pipeline_config
@@ -50,7 +50,7 @@ LAST_WEEK = (date(2025, 11, 17), date(2025, 11, 23))
 NOVEMBER = (date(2025, 11, 1), date(2025, 11, 30))
 OCTOBER = (date(2025, 10, 1), date(2025, 10, 31))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "periodic"
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = demo.CHROMIUM
 
 
 def _organization() -> Organization:
@@ -178,7 +178,8 @@ def section(text: str, title: str) -> list[str]:
 
 
 def screenshot(name: str, html: str, text: str) -> Path:
-    """The email's HTML as Chromium renders it, saved under SCREENSHOTS (with its text part)."""
+    """The email's HTML as Chromium renders it (the demo's screenshot), saved under SCREENSHOTS
+    with its text part."""
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -186,24 +187,7 @@ def screenshot(name: str, html: str, text: str) -> Path:
     page.write_text(html)
     (SCREENSHOTS / f"{name}.txt").write_text(text)
     png = SCREENSHOTS / f"{name}.png"
-    subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--window-size=760,2400",
-            f"--screenshot={png}",
-            page.as_uri(),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    demo.screenshot(page, png)
     assert png.stat().st_size > 10_000
     return png
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from finops_digest.aws.clients import aws_client
 from finops_digest.budgets.forecast import rows_from_json as forecast_rows_from_json
+from finops_digest.config import FinopsConfig
 from finops_digest.ingest.cost_rows import from_csv, to_csv
+from finops_digest.report.chat.content import ChatMessage
 from finops_digest.report.chat.delivery import post_to_channels
 from finops_digest.report.chat.messages import alert_message, digest_message
 from finops_digest.report.delivery import send_once
@@ -72,33 +75,23 @@ def send_owner_digests(
         rows = to_csv(r for r in today if r.ou in labels)
         name = f"ou_breakdown_{day.isoformat()}_{layout.ou_slug(scope['ou'])}.csv"
         kind = owner_kind("digest", scope["id"])
-        deliveries.append(
-            (
-                f"{scope['ou']} owners' email",
-                lambda mine=mine, scope=scope, kind=kind, rows=rows, name=name: send_once(
-                    config,
-                    scope["emails"],
-                    digest_subject(mine, config.currency, scope["ou"]),
-                    "digest",
-                    mine,
-                    kind=kind,
-                    day=day,
-                    attachments=((name, rows, "text/csv"),),
-                    inline_images=tuple(digest_images(mine, config.currency)),
-                ),
-            )
-        )
-        deliveries.append(
-            (
-                f"{scope['ou']} owners' channels",
-                lambda mine=mine, scope=scope, kind=kind: post_to_channels(
-                    config,
-                    scope["channels"],
-                    digest_message(mine, config.currency, scope=scope["ou"]),
-                    kind=kind,
-                    day=day,
-                ),
-            )
+        deliveries += _to_owners(
+            config,
+            scope,
+            kind,
+            day,
+            lambda mine=mine, scope=scope, kind=kind, rows=rows, name=name: send_once(
+                config,
+                scope["emails"],
+                digest_subject(mine, config.currency, scope["ou"]),
+                "digest",
+                mine,
+                kind=kind,
+                day=day,
+                attachments=((name, rows, "text/csv"),),
+                inline_images=tuple(digest_images(mine, config.currency)),
+            ),
+            digest_message(mine, config.currency, scope=scope["ou"]),
         )
     results = deliver_each(deliveries)
     return _summary(scopes, results)
@@ -125,28 +118,36 @@ def send_owner_alerts(
         context = alert_context(day, spikes, breaches, config)
         subject = alert_subject(day, spikes, breaches, config.currency, scope["ou"])
         kind = owner_kind("alert", scope["id"])
-        deliveries.append(
-            (
-                f"{scope['ou']} owners' email",
-                lambda context=context, scope=scope, subject=subject, kind=kind: send_once(
-                    config, scope["emails"], subject, "anomaly_alert", context, kind=kind, day=day
-                ),
-            )
-        )
-        deliveries.append(
-            (
-                f"{scope['ou']} owners' channels",
-                lambda context=context, scope=scope, kind=kind: post_to_channels(
-                    config,
-                    scope["channels"],
-                    alert_message(context, config.currency, scope=scope["ou"]),
-                    kind=kind,
-                    day=day,
-                ),
-            )
+        deliveries += _to_owners(
+            config,
+            scope,
+            kind,
+            day,
+            lambda context=context, scope=scope, subject=subject, kind=kind: send_once(
+                config, scope["emails"], subject, "anomaly_alert", context, kind=kind, day=day
+            ),
+            alert_message(context, config.currency, scope=scope["ou"]),
         )
     results = deliver_each(deliveries)
     return _summary(scopes, results)
+
+
+def _to_owners(
+    config: FinopsConfig,
+    scope: dict[str, Any],
+    kind: str,
+    day: date,
+    email: Callable[[], Any],
+    message: ChatMessage,
+) -> list[tuple[str, Callable[[], Any]]]:
+    """The two deliveries of one owned OU's message: its owners' email, then their channels."""
+    return [
+        (f"{scope['ou']} owners' email", email),
+        (
+            f"{scope['ou']} owners' channels",
+            lambda: post_to_channels(config, scope["channels"], message, kind=kind, day=day),
+        ),
+    ]
 
 
 def _scopes(ou_owners: dict[str, Any], mapping: dict[str, Any]) -> list[dict[str, Any]]:
