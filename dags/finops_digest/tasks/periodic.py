@@ -91,15 +91,8 @@ def send_weekly_digest(plan: RunPlan) -> Sent:
         athena.rows(period_sql.anomalies_sql(tables, start, end)),
         budgets,
     )
-    currency = config.currency
-    subject = weekly_subject(start, end, figures, currency)
-    context = {
-        **figures,
-        "billing_date": day,
-        "currency": currency,
-        "cost_metric": config.cost_metric,
-        "table": f"{config.glue_database}.{config.glue_table}",
-    }
+    subject = weekly_subject(start, end, figures, config.currency)
+    context = _email_context(config, day, figures)
     sent = send_once(
         config,
         config.digest_recipients,
@@ -162,16 +155,8 @@ def send_month_close_report(plan: RunPlan) -> Sent:
             "total": str(cents(figures["total"])),
         },
     )
-    currency = config.currency
-    subject = month_close_subject(start, before, figures, currency)
-    context = {
-        **figures,
-        "billing_date": day,
-        "currency": currency,
-        "cost_metric": config.cost_metric,
-        "table": f"{config.glue_database}.{config.glue_table}",
-        "chargeback": stored,
-    }
+    subject = month_close_subject(start, before, figures, config.currency)
+    context = {**_email_context(config, day, figures), "chargeback": stored}
     bucket, key = layout.parse_s3_uri(stored["uri"])
     sent = send_once(
         config,
@@ -190,6 +175,17 @@ def send_month_close_report(plan: RunPlan) -> Sent:
         "total": str(cents(figures["total"])),
         "chargeback_uri": stored["uri"],
         "chargeback_version_id": stored["version_id"],
+    }
+
+
+def _email_context(config: FinopsConfig, day: date, figures: dict[str, Any]) -> dict[str, Any]:
+    """What both reports' templates show beside their figures."""
+    return {
+        **figures,
+        "billing_date": day,
+        "currency": config.currency,
+        "cost_metric": config.cost_metric,
+        "table": f"{config.glue_database}.{config.glue_table}",
     }
 
 
