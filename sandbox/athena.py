@@ -4,7 +4,10 @@ moto records query executions but never runs them. Here StartQueryExecution load
 SQL references from the Glue catalog (Parquet objects under each partition location, or under the
 table's location with partition projection; partition columns typed per PartitionKeys),
 transpiles the SQL Trino -> DuckDB with sqlglot, runs it, stores the rows for GetQueryResults and
-writes <query id>.csv to the output location, as Athena does.
+writes <query id>.csv to the output location, as Athena does. Like Athena, a query reads only the
+partitions its WHERE allows (``key = 'v'`` / ``key IN (...)`` at the top level of a single
+SELECT) and reports as ``Statistics.DataScannedInBytes`` the compressed Parquet bytes of the
+columns it names in the files it read.
 """
 
 from __future__ import annotations
@@ -54,10 +57,14 @@ _DUCK_TYPES = {
 
 
 def duck_type(glue_type: str) -> str:
-    """DuckDB type for a Glue column type (decimal(p,s) kept, unknown -> VARCHAR)."""
+    """DuckDB type for a Glue column type (decimal(p,s) and map<k,v> kept, unknown -> VARCHAR)."""
     t = glue_type.strip().lower()
     if t.startswith("decimal"):
         return t.upper()
+    if t.startswith("map<") and t.endswith(">"):
+        # map<string,string>, as the product column of a CUR 2.0 export (no nested maps here).
+        key, _, value = t[4:-1].partition(",")
+        return f"MAP({duck_type(key)}, {duck_type(value)})"
     if t.startswith(("varchar", "char")):
         return "VARCHAR"
     return _DUCK_TYPES.get(t, "VARCHAR")
@@ -110,10 +117,12 @@ class QueryFailed(Exception):
 
 @dataclass
 class QueryOutcome:
-    """What GetQueryResults serves for one execution."""
+    """What GetQueryResults serves for one execution, and what GetQueryExecution reports as
+    ``Statistics.DataScannedInBytes``."""
 
     columns: list[dict[str, Any]] = field(default_factory=list)
     rows: list[list[str | None]] = field(default_factory=list)
+    scanned_bytes: int = 0
 
 
 def _glue_table(account_id: str, region: str, db: str, name: str) -> FakeTable:
@@ -131,6 +140,9 @@ def _glue_table(account_id: str, region: str, db: str, name: str) -> FakeTable:
 _PARSED: OrderedDict[tuple[str, str, str], pa.Table] = OrderedDict()
 _PARSED_MAX = 4096
 _PARSED_LOCK = threading.Lock()
+# Compressed bytes per (lowercased) column of each parsed Parquet object: what a query reading
+# those columns scans (Athena reads only the columns a query names, and bills what it reads).
+_COLUMN_BYTES: dict[int, dict[str, int]] = {}
 
 
 def _parquet_under(location: str) -> list[tuple[str, pa.Table]]:
@@ -161,12 +173,29 @@ def _parsed(bucket: str, key: str) -> pa.Table | None:
     body = read_latest(bucket, key)
     if body[:4] != b"PAR1":
         return None
-    table = pq.read_table(io.BytesIO(body))
+    parquet = pq.ParquetFile(io.BytesIO(body))
+    table = parquet.read()
+    sizes: dict[str, int] = {}
+    metadata = parquet.metadata
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for column in range(row_group.num_columns):
+            chunk = row_group.column(column)
+            # A nested column (product's map keys and values) is stored as several leaf chunks.
+            name = chunk.path_in_schema.split(".", 1)[0].lower()
+            sizes[name] = sizes.get(name, 0) + chunk.total_compressed_size
     with _PARSED_LOCK:
         _PARSED[cache_key] = table
+        _COLUMN_BYTES[id(table)] = sizes
         while len(_PARSED) > _PARSED_MAX:
-            _PARSED.popitem(last=False)
+            _COLUMN_BYTES.pop(id(_PARSED.popitem(last=False)[1]), None)
     return table
+
+
+def column_bytes(table: pa.Table) -> dict[str, int]:
+    """Compressed bytes per lowercased column of a table ``_parsed`` read ({} if unknown)."""
+    with _PARSED_LOCK:
+        return dict(_COLUMN_BYTES.get(id(table), {}))
 
 
 def _read_parquet_under(location: str) -> list[pa.Table]:
@@ -200,6 +229,26 @@ class _Catalog:
     region: str
     loaded: set[tuple[str, str]] = field(default_factory=set)
     pieces: int = 0
+    # Values the query allows per column (its WHERE's top-level "col = 'v'" / "col IN (...)"):
+    # partitions outside them are not read, as Athena prunes them.
+    allowed: dict[str, set[str]] = field(default_factory=dict)
+    # Columns the query names (None: all, a "*"): the bytes of those columns are what it scans.
+    columns: set[str] | None = None
+    scanned_bytes: int = 0
+
+    @classmethod
+    def for_query(
+        cls, con: duckdb.DuckDBPyConnection, account_id: str, region: str, tree: exp.Expression
+    ) -> _Catalog:
+        """A catalog that prunes partitions by ``tree``'s simple partition predicates (only for
+        a single SELECT: a subquery or a union may read a table without them) and counts the
+        bytes of the columns it names."""
+        catalog = cls(con, account_id, region)
+        if not any(isinstance(s, exp.Star) for s in tree.find_all(exp.Star)):
+            catalog.columns = {c.name.lower() for c in tree.find_all(exp.Column)}
+        if isinstance(tree, exp.Select) and len(list(tree.find_all(exp.Select))) == 1:
+            catalog.allowed = _allowed_values(tree)
+        return catalog
 
     def bind(self, tree: exp.Expression, database: str | None) -> None:
         """Point every table ``tree`` reads at its DuckDB copy, loading the ones not loaded yet."""
@@ -223,7 +272,18 @@ class _Catalog:
         self.con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db}"')
         if (spec.get("TableType") or "").upper() == "VIRTUAL_VIEW":
             view = _parse_one(view_sql(spec))
-            self.bind(view, db)
+            # The outer query's predicates name the view's columns, not its tables': no pruning
+            # inside a view; the columns the view names are read.
+            allowed, self.allowed = self.allowed, {}
+            if self.columns is not None:
+                if any(True for _ in view.find_all(exp.Star)):
+                    self.columns = None
+                else:
+                    self.columns |= {c.name.lower() for c in view.find_all(exp.Column)}
+            try:
+                self.bind(view, db)
+            finally:
+                self.allowed = allowed
             self.con.execute(f'CREATE VIEW "{db}"."{name}" AS {view.sql(dialect="duckdb")}')
             return
         sd = spec.get("StorageDescriptor") or {}
@@ -234,18 +294,26 @@ class _Catalog:
         pieces: list[tuple[pa.Table, list[str]]] = []
         parameters = spec.get("Parameters") or {}
         if keys and parameters.get("projection.enabled", "").lower() == "true":
-            pieces = _projected_pieces(sd.get("Location", ""), keys, parameters)
+            pieces = [
+                (t, values)
+                for t, values in _projected_pieces(sd.get("Location", ""), keys, parameters)
+                if self._partition_wanted(keys, values)
+            ]
         elif keys:
             for partition in glue_table.partitions.values():
                 location = (partition.partition_input.get("StorageDescriptor") or {}).get(
                     "Location"
                 )
-                if location:
+                if location and self._partition_wanted(keys, list(partition.values)):
                     pieces += [(t, list(partition.values)) for t in _read_parquet_under(location)]
         elif sd.get("Location"):
             pieces = [(t, []) for t in _read_parquet_under(sd["Location"])]
         selects = []
         for arrow_table, values in pieces:
+            sizes = column_bytes(arrow_table)
+            self.scanned_bytes += sum(
+                size for c, size in sizes.items() if self.columns is None or c in self.columns
+            )
             present = {f.name.lower(): f.name for f in arrow_table.schema}
             piece = f"_piece_{self.pieces}"
             self.pieces += 1
@@ -266,6 +334,53 @@ class _Catalog:
             self.con.execute(f'CREATE TABLE "{db}"."{name}" ({", ".join(col_defs)})')
         else:
             self.con.execute(f'CREATE VIEW "{db}"."{name}" AS {" UNION ALL ".join(selects)}')
+
+    def _partition_wanted(self, keys: list[tuple[str, str]], values: list[str]) -> bool:
+        """Whether a partition's values pass the query's predicates on its keys."""
+        return all(
+            _typed(value, glue_type) in {_typed(v, glue_type) for v in self.allowed[name]}
+            for (name, glue_type), value in zip(keys, values, strict=True)
+            if name in self.allowed
+        )
+
+
+def _typed(value: str, glue_type: str) -> object:
+    """A partition value as its key's type compares it (month "09" equals 9 for an int key)."""
+    if duck_type(glue_type) in ("INTEGER", "BIGINT", "SMALLINT", "TINYINT"):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _allowed_values(select: exp.Select) -> dict[str, set[str]]:
+    """Column -> the literal values a SELECT's WHERE allows it ("col = 'v'", "col IN ('a',
+    'b')", in the top-level AND only: anything under OR or NOT is left alone)."""
+    where = select.args.get("where")
+    if where is None:
+        return {}
+    allowed: dict[str, set[str]] = {}
+    for condition in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        if isinstance(condition, exp.EQ):
+            column, literal = condition.this, condition.expression
+            if isinstance(literal, exp.Column):
+                column, literal = literal, column
+            if isinstance(column, exp.Column) and isinstance(literal, exp.Literal):
+                found = {str(literal.this)}
+            else:
+                continue
+        elif isinstance(condition, exp.In) and isinstance(condition.this, exp.Column):
+            column = condition.this
+            literals = condition.expressions
+            if not literals or not all(isinstance(v, exp.Literal) for v in literals):
+                continue
+            found = {str(v.this) for v in literals}
+        else:
+            continue
+        name = column.name.lower()
+        allowed[name] = allowed[name] & found if name in allowed else found
+    return allowed
 
 
 def _quoted(name: str) -> str:
@@ -375,7 +490,8 @@ def run_query(sql: str, database: str | None, account_id: str, region: str) -> Q
     names = _result_names(tree)
     con = duckdb.connect()
     try:
-        _Catalog(con, account_id, region).bind(tree, database)
+        catalog = _Catalog.for_query(con, account_id, region, tree)
+        catalog.bind(tree, database)
         duck_sql = tree.sql(dialect="duckdb")
         try:
             result = con.sql(duck_sql).to_arrow_table()
@@ -385,7 +501,9 @@ def run_query(sql: str, database: str | None, account_id: str, region: str) -> Q
         con.close()
     if names and len(names) == result.num_columns:
         result = result.rename_columns(names)
-    return _outcome(result)
+    outcome = _outcome(result)
+    outcome.scanned_bytes = catalog.scanned_bytes
+    return outcome
 
 
 def _result_names(tree: exp.Expression) -> list[str] | None:
@@ -522,6 +640,9 @@ def install() -> None:
     def get_query_execution(self: AthenaResponse) -> str:
         body = json.loads(original_get_execution(self))
         execution = self.athena_backend.executions.get(self._get_param("QueryExecutionId"))
+        outcome = getattr(execution, "sandbox_outcome", None)
+        if outcome is not None:
+            body["QueryExecution"]["Statistics"]["DataScannedInBytes"] = outcome.scanned_bytes
         reason = getattr(execution, "sandbox_reason", None)
         if reason:
             body["QueryExecution"]["Status"]["StateChangeReason"] = reason

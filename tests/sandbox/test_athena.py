@@ -200,3 +200,33 @@ def test_create_view_without_or_replace_refuses_an_existing_view(ou_breakdown, a
     )["QueryExecutionId"]
     status = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]
     assert status["State"] == "FAILED" and "already exists" in status["StateChangeReason"]
+
+
+def _scanned(aws, sql: str) -> tuple[int, list]:
+    athena = aws("athena")
+    qid = athena.start_query_execution(
+        QueryString=sql,
+        QueryExecutionContext={"Database": DB},
+        WorkGroup=SANDBOX_DEFAULTS["athena_workgroup"],
+    )["QueryExecutionId"]
+    execution = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]
+    rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"][1:]
+    return execution["Statistics"]["DataScannedInBytes"], [
+        [c.get("VarCharValue") for c in r["Data"]] for r in rows
+    ]
+
+
+def test_a_query_scans_the_named_columns_of_the_partitions_it_allows(ou_breakdown, aws):
+    one_day = "WHERE year = 2025 AND month = 9 AND day = 14"
+    both, _ = _scanned(aws, "SELECT SUM(dailycost) FROM ou_breakdown")
+    day, rows = _scanned(aws, f"SELECT SUM(dailycost) FROM ou_breakdown {one_day}")
+    wider, _ = _scanned(aws, f"SELECT ou, SUM(dailycost) FROM ou_breakdown {one_day} GROUP BY 1")
+    everything, _ = _scanned(aws, f"SELECT * FROM ou_breakdown {one_day}")
+    assert rows == [["2607.75"]], "the 13th's rows were not read"
+    assert 0 < day < both and abs(both - 2 * day) <= 2, "one of two identical partitions"
+    assert day < wider < everything, "bytes grow with the columns named"
+    # Under an OR nothing is pruned (the sandbox may read more than Athena, never less).
+    either, rows = _scanned(
+        aws, "SELECT SUM(dailycost) FROM ou_breakdown WHERE day = 14 OR ou = 'Sales'"
+    )
+    assert either > both and rows == [["2614.75"]]
