@@ -8,12 +8,13 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs
 
 from werkzeug.wrappers import Request
 
-from sandbox import quicksight, webhooks
+from sandbox import cost_explorer, data_exports, quicksight, webhooks
 from sandbox.faults import FaultInjector, error_response
 from sandbox.webhooks import WebhookOutbox
 
@@ -197,6 +198,21 @@ class SandboxMiddleware:
             )
             start_response(status, [("Content-Length", str(len(body)))])
             return [body]
+        elif what == "cost-explorer-requests" and method == "GET":
+            covering = parse_qs(environ.get("QUERY_STRING", "")).get("covering")
+            try:
+                day = date.fromisoformat(covering[0]) if covering else None
+            except ValueError as exc:
+                return self._json(start_response, "400 Bad Request", {"error": str(exc)})
+            payload = {"covering": covering[0] if covering else None}
+            payload["requests"] = cost_explorer.requests_covering(day)
+        elif what == "data-exports" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                payload = data_exports.write_requested(spec)
+            except (ValueError, KeyError, TypeError) as exc:
+                return self._json(start_response, "400 Bad Request", {"error": str(exc)})
         elif what in ("health", "organization") and method == "GET":
             payload = self.describe() if what == "organization" else {"ok": True}
         else:

@@ -183,6 +183,23 @@ _AGGREGATES: OrderedDict[tuple[int, str], tuple[list[Any], set[str]]] = OrderedD
 _CACHE_LOCK = threading.Lock()
 
 
+# The TimePeriod of every GetCostAndUsage request answered (each page), so a run's requests for
+# one day's rows can be told from those for its history (Sandbox.cost_explorer_requests).
+_PERIODS: list[tuple[date, date]] = []
+
+
+def reset_requests() -> None:
+    """Forget the recorded request periods (a new sandbox starts counting from zero)."""
+    with _CACHE_LOCK:
+        _PERIODS.clear()
+
+
+def requests_covering(day: date | None = None) -> int:
+    """GetCostAndUsage requests answered so far whose TimePeriod holds ``day`` (all: None)."""
+    with _CACHE_LOCK:
+        return sum(1 for start, end in _PERIODS if day is None or start <= day < end)
+
+
 def clear_cache() -> None:
     """Forget cached aggregations (a new sandbox may bring a new organisation)."""
     with _CACHE_LOCK:
@@ -236,6 +253,8 @@ def get_cost_and_usage(params: dict[str, Any]) -> dict[str, Any]:
     """The GetCostAndUsage response for a request body (dict), with pagination."""
     org = _organization()
     start, end = _time_period(params)
+    with _CACHE_LOCK:
+        _PERIODS.append((start, end))
     granularity = params.get("Granularity") or "DAILY"
     horizon = daily_horizon(SETTINGS.today)
     if granularity == "DAILY" and start < horizon:

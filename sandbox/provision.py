@@ -8,6 +8,7 @@ import boto3
 from moto.organizations import utils as org_utils
 from moto.organizations.models import FakeAccount, organizations_backends
 
+from sandbox import data_exports
 from sandbox.config import ACCOUNT_ID, REGION, SANDBOX_DEFAULTS
 from sandbox.organization import Organization
 
@@ -66,7 +67,7 @@ def provision_organization(org: Organization) -> None:
 
 def provision_resources(endpoint_url: str) -> None:
     """Bucket (versioned), Glue database + crawler, Athena workgroup, SES identity, a QuickSight
-    dashboard, the chat SNS topic — over HTTP,
+    dashboard, the chat SNS topic, a Data Exports bucket and its Glue tables — over HTTP,
     exactly as infrastructure code would call the APIs."""
     d = SANDBOX_DEFAULTS
     kwargs = {
@@ -90,6 +91,9 @@ def provision_resources(endpoint_url: str) -> None:
         SchemaChangePolicy={"UpdateBehavior": "LOG", "DeleteBehavior": "LOG"},
         RecrawlPolicy={"RecrawlBehavior": "CRAWL_EVERYTHING"},
     )
+    # An AWS Data Exports export (CUR 2.0, FOCUS): its bucket and Glue tables; its days are
+    # written on request (sandbox.data_exports.write_days).
+    data_exports.provision(s3, glue)
     athena = boto3.client("athena", **kwargs)
     athena.create_work_group(
         Name=d["athena_workgroup"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date
+from datetime import date, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -15,7 +15,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from sandbox import athena, cost_explorer, glue_crawler, quicksight, ses_sandbox
+from sandbox import athena, cost_explorer, data_exports, glue_crawler, quicksight, ses_sandbox
 from sandbox.config import (
     ACCOUNT_ID,
     REGION,
@@ -107,6 +107,7 @@ class Sandbox:
         install_patches()
         _reset_moto()
         cost_explorer.clear_cache()
+        cost_explorer.reset_requests()
         quicksight.reset_files()
         with SETTINGS.lock:
             SETTINGS.organization = org
@@ -217,6 +218,16 @@ class Sandbox:
         StartDashboardSnapshotJob still succeeds, as on AWS when the rendering fails)."""
         self.faults.inject(quicksight.SNAPSHOT_JOB_FAULT, error_type, count, message=message)
 
+    def write_data_exports(
+        self, first: date, last: date | None = None, formats: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """Write the Data Exports files (CUR 2.0 and FOCUS, or ``formats``) of the days
+        ``first``..``last`` from the organisation's line items (``sandbox.data_exports``)."""
+        days = [first + timedelta(days=n) for n in range(((last or first) - first).days + 1)]
+        return data_exports.write_days(
+            self.organization, days, formats or tuple(data_exports.EXPORTS)
+        )
+
     def reset_faults(self) -> None:
         """Drop all pending injected faults."""
         self.faults.reset()
@@ -224,6 +235,11 @@ class Sandbox:
     def calls(self, operation: str) -> int:
         """How many times an API operation was called since start (faulted calls included)."""
         return int(self.faults.calls(operation))  # type: ignore[arg-type]
+
+    def cost_explorer_requests(self, covering: date | None = None) -> int:
+        """GetCostAndUsage requests answered since start (each page) whose TimePeriod holds
+        ``covering``: those for a billing day's rows, not its history's (all: None)."""
+        return cost_explorer.requests_covering(covering)
 
     @property
     def page_size(self) -> int:

@@ -42,6 +42,9 @@ RECORD_TYPES = (
     "Bundled Discount",
     "Solution Provider Program Discount",
 )
+# Where the day's costs come from: Cost Explorer's GetCostAndUsage, or an AWS Data Exports table
+# (CUR 2.0, FOCUS 1.0/1.2) queried through Athena (``aws.data_exports``, docs/data_exports.md).
+COST_SOURCES = ("cost_explorer", "data_exports")
 # "crawler": the Glue crawler adds new partitions; "partition_api": BatchCreatePartition registers
 # the day's partition directly (no crawler run).
 CATALOG_STRATEGIES = ("crawler", "partition_api")
@@ -97,6 +100,10 @@ class FinopsConfig:
     # faster and cheaper, measured in docs/deployment.md) or "crawler" (the Glue crawler).
     catalog_strategy: str = "partition_api"
     cost_metric: str = "NetAmortizedCost"
+    # "cost_explorer" or "data_exports"; with the latter, ``data_exports`` names the export's Glue
+    # table and format: {"database", "table", "format" (cur2, focus1.0, focus1.2), "columns"?}.
+    cost_source: str = "cost_explorer"
+    data_exports: dict[str, Any] = field(default_factory=dict)
     excluded_record_types: tuple[str, ...] = ("Credit", "Refund", "Tax")
     root_ou_name: str = "Root"
     anomaly_min_impact: Decimal = Decimal("100")
@@ -263,6 +270,7 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
 
     one_of("catalog_strategy", CATALOG_STRATEGIES)
     one_of("cost_metric", COST_METRICS)
+    one_of("cost_source", COST_SOURCES)
     if "excluded_record_types" in raw:
         value = raw["excluded_record_types"]
         if isinstance(value, list) and all(v in RECORD_TYPES for v in value):
@@ -347,6 +355,8 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
                 f"it), or 0 for no month-close report, got {close!r}"
             )
 
+    _data_exports(raw, values, problems)
+
     owner_mail = (
         any(isinstance(o, dict) and o.get("emails") for o in (raw.get("ou_owners") or {}).values())
         if isinstance(raw.get("ou_owners"), dict)
@@ -367,6 +377,28 @@ def parse_config(raw: str | dict[str, Any] | None) -> FinopsConfig:
             f"Invalid '{VARIABLE_NAME}' ({len(problems)} problem(s)):\n- " + "\n- ".join(problems)
         )
     return FinopsConfig(**values)
+
+
+def _data_exports(raw: dict[str, Any], values: dict[str, Any], problems: list[str]) -> None:
+    """``data_exports``: required with ``cost_source: data_exports`` (and only used then), its
+    table, format and columns usable for the run's metric and excluded record types."""
+    from finops_digest.aws import data_exports
+
+    wanted = raw.get("cost_source") == "data_exports"
+    if "data_exports" not in raw:
+        if wanted:
+            problems.append(
+                "data_exports: required with cost_source data_exports: the export's Glue table, "
+                'such as {"database": "cid_data_export", "table": "cur2", "format": "cur2"}'
+            )
+        return
+    metric = values.get("cost_metric", FinopsConfig.cost_metric)
+    excluded = values.get("excluded_record_types", FinopsConfig.excluded_record_types)
+    found = data_exports.settings_problems(raw["data_exports"], metric, excluded)
+    if found:
+        problems.extend(found)
+    else:
+        values["data_exports"] = dict(raw["data_exports"])
 
 
 def _budgets(value: Any, problems: list[str]) -> dict[str, Decimal] | None:

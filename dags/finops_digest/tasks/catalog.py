@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from finops_digest.aws import cost_explorer
+from finops_digest.aws import cost_explorer, data_exports
 from finops_digest.aws.athena import run_query
 from finops_digest.aws.clients import athena_hook, aws_client, glue_crawler_hook
 from finops_digest.money import CENT
@@ -38,7 +38,7 @@ CRAWLER_POLL_SECONDS = 5
 
 
 class QualityGateError(CatalogError):
-    """The day's numbers disagree between Athena, the consolidated CSV and Cost Explorer."""
+    """The day's numbers disagree between Athena, the consolidated CSV and the cost source."""
 
 
 @fail_fast
@@ -136,8 +136,9 @@ def crawl_catalog(plan: RunPlan, tables: dict[str, str], archived: Archived) -> 
 def validate_in_athena(
     plan: RunPlan, consolidated: Consolidated, catalogued: Catalogued, organization: Organization
 ) -> Validation:
-    """What Athena (the catalogued partition), the consolidated CSV and Cost Explorer's own day
-    total say of the day; the problems, if they disagree by more than a cent."""
+    """What Athena (the catalogued partition), the consolidated CSV and the cost source's own
+    day total (Cost Explorer's, or with ``cost_source: data_exports`` the export's, summed by
+    Athena) say of the day; the problems, if they disagree by more than a cent."""
     day, config = billing_day(plan), settings(plan)
     athena = athena_hook()
     # The table crawl_catalog made the day's partition queryable in.
@@ -151,34 +152,57 @@ def validate_in_athena(
         workgroup=config.athena_workgroup,
     )
     rows, cost = read_partition_totals(athena.get_query_results(query_id))
-    mapping = archive.read_json(aws_client("s3"), organization["mapping_uri"])
-    accounts = [a for ou in mapping["ous"] for a in ou["accounts"]]
-    explorer = (
-        cost_explorer.day_total(
-            aws_client("ce"),
-            account_ids=accounts,
-            day=day,
-            metric=config.cost_metric,
-            excluded_record_types=config.excluded_record_types,
+    scanned = data_exports.scanned_bytes(athena, query_id)
+    if config.cost_source == data_exports.SOURCE_NAME:
+        # Every account with costs is in the day's mapping (discover_ous found them in the
+        # export): the export's total of the day, all accounts, is the mapping's.
+        export = data_exports.Export.from_config(config.data_exports)
+        source = f"the data export {export.name}"
+        total_query = data_exports.run(
+            athena,
+            data_exports.day_total_sql(
+                export, config.cost_metric, config.excluded_record_types, day
+            ),
+            database=export.database,
+            output_location=config.results_location,
+            workgroup=config.athena_workgroup,
         )
-        if accounts
-        else Decimal(0)
-    )
+        scanned += total_query.scanned_bytes
+        answer = athena.get_query_results(total_query.query_id)["ResultSet"]["Rows"]
+        source_total = data_exports.plain_amount(answer[1]["Data"][0].get("VarCharValue"))
+    else:
+        source = "Cost Explorer"
+        mapping = archive.read_json(aws_client("s3"), organization["mapping_uri"])
+        accounts = [a for ou in mapping["ous"] for a in ou["accounts"]]
+        source_total = (
+            cost_explorer.day_total(
+                aws_client("ce"),
+                account_ids=accounts,
+                day=day,
+                metric=config.cost_metric,
+                excluded_record_types=config.excluded_record_types,
+            )
+            if accounts
+            else Decimal(0)
+        )
     consolidated_total = Decimal(consolidated["total"])
     problems = []
     if rows != consolidated["rows"]:
         problems.append(f"row count: Athena {rows}, consolidated {consolidated['rows']}")
     if abs(Decimal(str(cost)) - consolidated_total) > CENT:
         problems.append(f"cost sum: Athena {cost:.2f}, consolidated {consolidated_total:.2f}")
-    if abs(explorer - consolidated_total) > CENT:
+    if abs(source_total - consolidated_total) > CENT:
         problems.append(
-            f"day total: Cost Explorer {explorer:.2f}, consolidated {consolidated_total:.2f}"
+            f"day total: {source} {source_total:.2f}, consolidated {consolidated_total:.2f}"
         )
     return {
         "query_execution_id": query_id,
         "rows": rows,
         "total": f"{cost:.2f}",
-        "cost_explorer_total": f"{explorer:.2f}",
+        "cost_explorer_total": f"{source_total:.2f}" if source == "Cost Explorer" else None,
+        "source": source,
+        "source_total": f"{source_total:.2f}",
+        "athena_scanned_bytes": scanned,
         "problems": problems,
     }
 
@@ -191,7 +215,7 @@ def check_quality_gate(validation: Validation) -> Validation:
 
 
 def require_passed(validation: Validation) -> None:
-    """Raise :class:`QualityGateError` unless Athena, the CSV and Cost Explorer agreed."""
+    """Raise :class:`QualityGateError` unless Athena, the CSV and the cost source agreed."""
     if validation["problems"]:
         raise QualityGateError(
             f"the day's numbers disagree (Athena query {validation['query_execution_id']}): "

@@ -6,7 +6,7 @@ Every input a task needs arrives as one of these, from the task upstream that ma
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from finops_digest.config import FinopsConfig
 
@@ -20,10 +20,14 @@ class RunPlan(TypedDict):
 
 
 class Organization(TypedDict):
-    """``discover_ous``: the day's account-to-OU mapping (staged) and the OUs to extract."""
+    """``discover_ous``: the day's account-to-OU mapping (staged) and the OUs to extract; with
+    ``cost_source: data_exports``, the export query's result (every OU's rows, Athena's CSV)
+    and the bytes that query scanned (0 and None with Cost Explorer)."""
 
     mapping_uri: str
     ous: list[str]
+    export_result_uri: NotRequired[str | None]
+    athena_scanned_bytes: NotRequired[int]
 
 
 class OuPart(TypedDict):
@@ -82,14 +86,19 @@ class Catalogued(TypedDict):
 
 
 class Validation(TypedDict):
-    """``validate_in_athena``: what Athena, the CSV and Cost Explorer say of the day; ``problems``
-    is empty when they agree to the cent."""
+    """``validate_in_athena``: what Athena, the CSV and the cost source (Cost Explorer, or the
+    data export) say of the day; ``problems`` is empty when they agree to the cent."""
 
     query_execution_id: str
     rows: int
     total: str
-    cost_explorer_total: str
+    # None with cost_source data_exports (the export's total is source_total).
+    cost_explorer_total: str | None
     problems: list[str]
+    source: NotRequired[str]
+    source_total: NotRequired[str]
+    # What the validation's Athena queries scanned (the export's day total included).
+    athena_scanned_bytes: NotRequired[int]
 
 
 class History(TypedDict):

@@ -7,8 +7,8 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest.aws import cost_explorer
-from finops_digest.aws.clients import aws_client
+from finops_digest.aws import cost_explorer, data_exports
+from finops_digest.aws.clients import athena_hook, aws_client
 from finops_digest.aws.organizations import account_names, walk_organization
 from finops_digest.config import FinopsConfig
 from finops_digest.errors import FinopsError
@@ -43,7 +43,8 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
     Accounts no longer in the organisation that had costs in the days extracted (the day and the
     restated days before it, or up to ``last`` for a prefetch) are kept in the mapping; with
     ``use_prefetched_costs``, those the prefetch found (no Cost Explorer request) if the day has
-    one."""
+    one. With ``cost_source: data_exports`` the export is queried here, once for every OU: the
+    accounts with costs come from its answer, which each ``extract_costs`` then reads."""
     day, config = billing_day(plan), settings(plan)
     organization = walk_organization(aws_client("organizations"), config.root_ou_name)
     s3 = aws_client("s3")
@@ -52,7 +53,14 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
         if plan.get("use_prefetched_costs")
         else None
     )
-    if manifest:
+    exported = None
+    if config.cost_source == data_exports.SOURCE_NAME:
+        first = day - timedelta(days=config.restatement_days)
+        exported = query_export(config, first, date.fromisoformat(last) if last else day)
+        seen = data_exports.accounts_with_costs(
+            data_exports.read_result(archive.read_uri(s3, exported.result_uri))
+        )
+    elif manifest:
         fetched_with = _read_mapping(s3, config, manifest["mapping_key"])
         seen = account_names(fetched_with)
     else:
@@ -79,12 +87,48 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
     if empty:
         log.info("OUs without accounts (nothing to extract): %s", ", ".join(empty))
     log.info("%d accounts in %d OUs", len(organization["accounts"]), len(organization["ous"]))
-    return {"mapping_uri": uri, "ous": [ou["name"] for ou in organization["ous"] if ou["accounts"]]}
+    return {
+        "mapping_uri": uri,
+        "ous": [ou["name"] for ou in organization["ous"] if ou["accounts"]],
+        "export_result_uri": exported.result_uri if exported else None,
+        "athena_scanned_bytes": exported.scanned_bytes if exported else 0,
+    }
+
+
+def query_export(config: FinopsConfig, first: date, last: date) -> data_exports.QueryResult:
+    """The one Athena query of a run over the Data Exports table: every account's cost per day
+    and service of ``first``..``last``, read from the days' billing-period partitions only.
+
+    One query for the whole organisation rather than one per OU: Athena bills the bytes a query
+    scans ($5 per TB, 10 MB at least a query) and an account filter saves none of them (the
+    export's files are not laid out by account), so per OU it would bill the same scan once per
+    OU, and add a query's start-up time each."""
+    export = data_exports.Export.from_config(config.data_exports)
+    sql = data_exports.costs_sql(
+        export, config.cost_metric, config.excluded_record_types, first, last
+    )
+    result = data_exports.run(
+        athena_hook(),
+        sql,
+        database=export.database,
+        output_location=config.results_location,
+        workgroup=config.athena_workgroup,
+    )
+    log.info(
+        "Data export %s, %s..%s: Athena query %s scanned %d bytes (no GetCostAndUsage request)",
+        export.name,
+        first,
+        last,
+        result.query_id,
+        result.scanned_bytes,
+    )
+    return result
 
 
 @fail_fast
 def extract_costs(plan: RunPlan, organization: Organization, ou: str) -> OuPart:
-    """One OU's costs for [D, D+1) from Cost Explorer, staged in S3 as a CSV part.
+    """One OU's costs for [D, D+1) from Cost Explorer (or, with ``cost_source: data_exports``,
+    from the export's answer ``discover_ous`` got), staged in S3 as a CSV part.
 
     With ``use_prefetched_costs`` (a backfill after ``finops_prefetch_costs``), the day's
     prefetched part is used instead, without a request (and without re-pulling restated days:
@@ -104,11 +148,15 @@ def extract_costs(plan: RunPlan, organization: Organization, ou: str) -> OuPart:
                 "requests": 0,
                 "estimated_days": [],
             }
-    # One request covers the day and the days Cost Explorer may have restated since (those it
-    # still keeps: a day at its 14-month horizon has no earlier days to restate).
-    first = max(day - timedelta(days=config.restatement_days), cost_explorer.daily_horizon())
     estimated: set[date] = set()
-    rows, requests = fetch_ou_costs(config, mapping, ou, first, day, estimated)
+    if organization.get("export_result_uri"):
+        # The export's answer for every OU (discover_ous' one query): no request here.
+        rows, requests = export_ou_rows(s3, organization["export_result_uri"], mapping, ou), 0
+    else:
+        # One request covers the day and the days Cost Explorer may have restated since (those
+        # it still keeps: a day at its 14-month horizon has no earlier days to restate).
+        first = max(day - timedelta(days=config.restatement_days), cost_explorer.daily_horizon())
+        rows, requests = fetch_ou_costs(config, mapping, ou, first, day, estimated)
     today = [r for r in rows if r.billing_date == day]
     bucket = config.archive_bucket
     return {
@@ -152,6 +200,29 @@ def fetch_ou_costs(
         currency=config.currency,
         estimated=estimated,
     )
+
+
+def export_ou_rows(s3: Any, result_uri: str, mapping: dict[str, Any], ou: str) -> list[CostRow]:
+    """One OU's rows of the export query's result (its accounts in ``mapping``), amounts as
+    Cost Explorer prints them: the parts are those of the Cost Explorer source, byte for byte."""
+    accounts = accounts_of(mapping, ou)
+    if accounts is None:
+        raise MappingError(
+            f"OU {ou!r} is not in the account-to-OU mapping of {mapping['billing_date']}"
+        )
+    table = data_exports.read_result(archive.read_uri(s3, result_uri), accounts)
+    rows = [
+        CostRow(date.fromisoformat(day), ou, service, account, data_exports.plain_amount(cost))
+        for day, account, service, cost in zip(
+            table["billing_date"].to_pylist(),
+            table["linked_account"].to_pylist(),
+            table["service"].to_pylist(),
+            table["cost"].to_pylist(),
+            strict=True,
+        )
+    ]
+    log.info("Data export: OU %s: %d rows (no GetCostAndUsage request)", ou, len(rows))
+    return rows
 
 
 def accounts_of(mapping: dict[str, Any], ou: str) -> set[str] | None:
