@@ -16,3 +16,12 @@ locals {
     var.quicksight_enabled ? aws_quicksight_dashboard.finops[0].dashboard_id : ""
   )
 }
+
+# The Data Exports export the execution role may read (cost_source data_exports); all empty when
+# var.data_exports is null, so its policy statements name nothing that exists and grant nothing.
+locals {
+  data_exports_bucket   = var.data_exports == null ? "" : var.data_exports.bucket
+  data_exports_prefix   = var.data_exports == null ? "" : trimsuffix(var.data_exports.prefix, "/")
+  data_exports_database = var.data_exports == null ? "" : var.data_exports.database
+  data_exports_table    = var.data_exports == null ? "" : var.data_exports.table
+}

@@ -39,6 +39,11 @@ resource "aws_iam_role_policy" "finops_dag" {
     ses_identity          = aws_sesv2_email_identity.sender.email_identity
     # Empty (no QuickSight snapshot): the statement names no dashboard, so it grants nothing.
     quicksight_dashboard_id = local.snapshot_dashboard_id
+    # Empty (no var.data_exports): the export statements name nothing, so they grant nothing.
+    data_exports_bucket   = local.data_exports_bucket
+    data_exports_prefix   = local.data_exports_prefix
+    data_exports_database = local.data_exports_database
+    data_exports_table    = local.data_exports_table
   })
 }
 

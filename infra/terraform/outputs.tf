@@ -1,6 +1,6 @@
 output "finops_config" {
   description = "The finops_config Airflow Variable for these resources (add recipients, then store it as the Variable or in Secrets Manager)."
-  value = jsonencode({
+  value = jsonencode(merge({
     archive_bucket         = aws_s3_bucket.archive.id
     glue_database          = aws_glue_catalog_database.finops.name
     glue_table             = var.glue_table
@@ -9,7 +9,14 @@ output "finops_config" {
     athena_workgroup       = aws_athena_workgroup.finops.name
     athena_output_location = local.athena_output_location
     ses_sender             = var.ses_sender
-  })
+    }, var.data_exports == null ? {} : {
+    cost_source = "data_exports"
+    data_exports = {
+      database = var.data_exports.database
+      table    = var.data_exports.table
+      format   = var.data_exports.format
+    }
+  }))
 }
 
 output "mwaa_execution_role_arn" {

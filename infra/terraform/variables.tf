@@ -129,3 +129,19 @@ variable "quicksight_principal_arns" {
     error_message = "quicksight_principal_arns must be QuickSight user or group ARNs: arn:aws:quicksight:<region>:<account id>:user/<namespace>/<name> or .../group/<namespace>/<name>."
   }
 }
+
+variable "data_exports" {
+  description = "The AWS Data Exports export (CUR 2.0 or FOCUS) the DAG reads its costs from with cost_source data_exports: the S3 bucket and prefix its files are under, and the Glue database and table over them (docs/data_exports.md). Null: Cost Explorer only, and the execution role may read no export."
+  type = object({
+    bucket   = string
+    prefix   = string
+    database = string
+    table    = string
+    format   = optional(string, "cur2")
+  })
+  default = null
+  validation {
+    condition     = var.data_exports == null || contains(["cur2", "focus1.0", "focus1.2"], try(var.data_exports.format, ""))
+    error_message = "data_exports.format must be cur2, focus1.0 or focus1.2."
+  }
+}

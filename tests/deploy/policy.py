@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import SANDBOX_DEFAULTS
+from sandbox import data_exports as sandbox_exports
 
 REPO = Path(__file__).resolve().parents[2]
 TERRAFORM = REPO / "infra" / "terraform"
@@ -43,6 +44,11 @@ def sandbox_policy_values() -> dict[str, str]:
         "athena_workgroup": d["athena_workgroup"],
         "ses_identity": d["ses_sender"],
         "quicksight_dashboard_id": d["quicksight_dashboard_id"],
+        # The sandbox's CUR 2.0 export (sandbox/data_exports.py), for cost_source data_exports.
+        "data_exports_bucket": sandbox_exports.BUCKET,
+        "data_exports_prefix": sandbox_exports.EXPORTS["cur2"].prefix.split("/data/")[0],
+        "data_exports_database": sandbox_exports.DATABASE,
+        "data_exports_table": sandbox_exports.EXPORTS["cur2"].table,
     }
 
 

@@ -128,6 +128,29 @@
       "Resource": "arn:${partition}:quicksight:${region}:${account_id}:dashboard/${quicksight_dashboard_id}"
     },
     {
+      "Sid": "ReadTheDataExportTable",
+      "Effect": "Allow",
+      "Action": ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"],
+      "Resource": [
+        "arn:${partition}:glue:${region}:${account_id}:catalog",
+        "arn:${partition}:glue:${region}:${account_id}:database/${data_exports_database}",
+        "arn:${partition}:glue:${region}:${account_id}:table/${data_exports_database}/${data_exports_table}"
+      ]
+    },
+    {
+      "Sid": "ReadTheDataExportFiles",
+      "Effect": "Allow",
+      "Action": ["s3:GetObject"],
+      "Resource": "arn:${partition}:s3:::${data_exports_bucket}/${data_exports_prefix}/*"
+    },
+    {
+      "Sid": "ListTheDataExportFiles",
+      "Effect": "Allow",
+      "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+      "Resource": "arn:${partition}:s3:::${data_exports_bucket}",
+      "Condition": {"StringLike": {"s3:prefix": ["${data_exports_prefix}/*"]}}
+    },
+    {
       "Sid": "ReadBudgets",
       "Effect": "Allow",
       "Action": ["budgets:ViewBudget"],
