@@ -42,8 +42,10 @@ $(VENV)/.installed: requirements-dev.txt $(DEV_CONSTRAINTS)
 	fi
 	touch $@
 
+# COST_SOURCE=data_exports: the day's costs from the sandbox's CUR 2.0 export through Athena.
+COST_SOURCE ?= cost_explorer
 demo: $(VENV)/.installed
-	$(PY) scripts/demo.py --date $(DATE)
+	$(PY) scripts/demo.py --date $(DATE) --cost-source $(COST_SOURCE)
 
 $(CHECKOV_VENV)/.installed: infra/requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)

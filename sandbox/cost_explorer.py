@@ -183,9 +183,10 @@ _AGGREGATES: OrderedDict[tuple[int, str], tuple[list[Any], set[str]]] = OrderedD
 _CACHE_LOCK = threading.Lock()
 
 
-# The TimePeriod of every GetCostAndUsage request answered (each page), so a run's requests for
-# one day's rows can be told from those for its history (Sandbox.cost_explorer_requests).
-_PERIODS: list[tuple[date, date]] = []
+# The TimePeriod of every GetCostAndUsage request answered (each page) and whether it asked for
+# usage types, so a run's requests for one day's cost rows can be told from those for its history
+# or a spike's usage types (Sandbox.cost_explorer_requests).
+_PERIODS: list[tuple[date, date, bool]] = []
 
 
 def reset_requests() -> None:
@@ -195,9 +196,13 @@ def reset_requests() -> None:
 
 
 def requests_covering(day: date | None = None) -> int:
-    """GetCostAndUsage requests answered so far whose TimePeriod holds ``day`` (all: None)."""
+    """GetCostAndUsage requests answered so far for ``day``'s cost rows: those whose TimePeriod
+    holds it, but for requests grouped by USAGE_TYPE (a spike's root cause); every request with
+    ``day`` None."""
     with _CACHE_LOCK:
-        return sum(1 for start, end in _PERIODS if day is None or start <= day < end)
+        if day is None:
+            return len(_PERIODS)
+        return sum(1 for start, end, usage in _PERIODS if start <= day < end and not usage)
 
 
 def clear_cache() -> None:
@@ -253,8 +258,9 @@ def get_cost_and_usage(params: dict[str, Any]) -> dict[str, Any]:
     """The GetCostAndUsage response for a request body (dict), with pagination."""
     org = _organization()
     start, end = _time_period(params)
+    usage_types = any(g.get("Key") == "USAGE_TYPE" for g in params.get("GroupBy") or [])
     with _CACHE_LOCK:
-        _PERIODS.append((start, end))
+        _PERIODS.append((start, end, usage_types))
     granularity = params.get("Granularity") or "DAILY"
     horizon = daily_horizon(SETTINGS.today)
     if granularity == "DAILY" and start < horizon:

@@ -237,8 +237,9 @@ class Sandbox:
         return int(self.faults.calls(operation))  # type: ignore[arg-type]
 
     def cost_explorer_requests(self, covering: date | None = None) -> int:
-        """GetCostAndUsage requests answered since start (each page) whose TimePeriod holds
-        ``covering``: those for a billing day's rows, not its history's (all: None)."""
+        """GetCostAndUsage requests answered since start (each page) for the cost rows of the
+        day ``covering`` (TimePeriod holds it; not grouped by USAGE_TYPE, a spike's root cause;
+        not the history before it); every request with None."""
         return cost_explorer.requests_covering(covering)
 
     @property

@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 sys.path[:0] = [
@@ -32,10 +32,12 @@ sys.path[:0] = [
     str(Path(__file__).resolve().parents[1] / "dags"),
 ]
 
+from finops_digest.aws import data_exports  # noqa: E402
 from finops_digest.ingest.cost_rows import from_csv, total  # noqa: E402
 from finops_digest.report.emails import money  # noqa: E402
 from finops_digest.store import layout  # noqa: E402
 from sandbox import SANDBOX_DEFAULTS  # noqa: E402
+from sandbox import data_exports as sandbox_exports  # noqa: E402
 from scripts.local_env import (  # noqa: E402
     REPO,
     airflow_env,
@@ -151,17 +153,57 @@ def sandbox_process(log_path: Path = OUTPUT / "sandbox.log"):
         log.close()
 
 
+def cost_source_settings(source: str) -> dict:
+    """``finops_config`` for the cost source: nothing for Cost Explorer (the default); for
+    ``data_exports`` the sandbox's CUR 2.0 export table (sandbox/data_exports.py)."""
+    if source == "cost_explorer":
+        return {}
+    cur2 = sandbox_exports.EXPORTS["cur2"]
+    return {
+        "cost_source": source,
+        "data_exports": {
+            "database": sandbox_exports.DATABASE,
+            "table": cur2.table,
+            "format": cur2.format,
+        },
+    }
+
+
+def write_export(endpoint: str, first: date, last: date) -> dict:
+    """Have the sandbox write its Data Exports files of first..last (POST /_sandbox/data-exports)."""
+    request = urllib.request.Request(
+        f"{endpoint}/_sandbox/data-exports",
+        data=json.dumps({"from": first.isoformat(), "to": last.isoformat()}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.load(response)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--date", default="2025-09-14", help="billing day (YYYY-MM-DD)")
-    day = date.fromisoformat(parser.parse_args().date)
+    parser.add_argument(
+        "--cost-source",
+        default="cost_explorer",
+        choices=("cost_explorer", "data_exports"),
+        help="where the day's costs come from (data_exports: the sandbox's CUR 2.0 export)",
+    )
+    args = parser.parse_args()
+    day = date.fromisoformat(args.date)
 
     shutil.rmtree(OUTPUT, ignore_errors=True)
     OUTPUT.mkdir()
     env = {**os.environ, **airflow_env(REPO / ".airflow" / "demo")}
     print("Preparing the Airflow home (.airflow/demo) ...", flush=True)
     migrate_db(env)
-    config = {**pipeline_config(SANDBOX_DEFAULTS), **DEMO_SETTINGS, **DEMO_CHAT}
+    config = {
+        **pipeline_config(SANDBOX_DEFAULTS),
+        **DEMO_SETTINGS,
+        **DEMO_CHAT,
+        **cost_source_settings(args.cost_source),
+    }
 
     with sandbox_process() as endpoint:
         print(f"Sandbox (local AWS) on {endpoint}", flush=True)
@@ -170,6 +212,16 @@ def main() -> int:
         env.update(demo_connections(endpoint))
         os.environ.update(aws_env(endpoint))
         earlier, last = report_days(day, config)
+        if args.cost_source == "data_exports":
+            # The days the run reads from the export: the day and the days it may restate (and
+            # those of the days archived first for a report).
+            first = min([day, *earlier]) - timedelta(days=3)
+            written = write_export(endpoint, first, day)
+            print(
+                f"Sandbox Data Exports (CUR 2.0, FOCUS) written for {first}..{day}: "
+                f"{written['rows']:,} line items in {written['seconds']:.1f} s",
+                flush=True,
+            )
         if earlier:
             # The analysis stage (spikes, budgets) on the period's last day and on the days the
             # sandbox has a spike: what the report shows of them.
@@ -196,8 +248,22 @@ def main() -> int:
             print(f"\nThe DAG run failed (exit {returncode}); full log in demo-output/airflow.log")
             return 1
         summary = collect(endpoint, day, config)
+        summary["cost_source"] = args.cost_source
+        summary["cost_explorer_requests"] = cost_explorer_requests(endpoint, day)
     print_summary(summary)
     return 0
+
+
+def cost_explorer_requests(endpoint: str, day: date) -> dict[str, int]:
+    """GetCostAndUsage requests of the run, counted by the sandbox: those for ``day``'s rows
+    (the day with its restated days, the accounts with costs, the quality gate's total) and all
+    of them (the history's and a spike's usage types too)."""
+    counts = {}
+    for label, query in (("day", f"?covering={day.isoformat()}"), ("all", "")):
+        url = f"{endpoint}/_sandbox/cost-explorer-requests{query}"
+        with urllib.request.urlopen(url) as response:
+            counts[label] = json.load(response)["requests"]
+    return counts
 
 
 _RUNNING = re.compile(
@@ -270,6 +336,7 @@ def collect(endpoint: str, day: date, config: dict) -> dict:
                 "query_execution_id": query_id,
                 "query": execution["Query"],
                 "state": execution["Status"]["State"],
+                "scanned_bytes": execution.get("Statistics", {}).get("DataScannedInBytes", 0),
                 "rows": [[cell.get("VarCharValue") for cell in row["Data"]] for row in results],
             }
         )
@@ -397,6 +464,7 @@ def trim_page(png: Path) -> None:
 
 
 _CREATE_VIEW = re.compile(r"CREATE\s+OR\s+REPLACE\s+VIEW", re.IGNORECASE)
+_EXPORT_QUERY = re.compile(rf"FROM {sandbox_exports.DATABASE}\.", re.IGNORECASE)
 
 
 def print_summary(summary: dict) -> None:
@@ -410,6 +478,24 @@ def print_summary(summary: dict) -> None:
     print("  Archived (S3 URI @ version id):")
     for label, (uri, version) in summary["objects"].items():
         print(f"    {label:<10} {uri} @ {version}")
+    requests = summary["cost_explorer_requests"]
+    print(f"  Cost source: {summary['cost_source']} (GetCostAndUsage requests: {requests['day']})")
+    print(
+        f"    GetCostAndUsage requests in all: {requests['all']} (the others read the history "
+        "before the day and the usage types behind a spike)"
+    )
+    scanned = sum(i["scanned_bytes"] for i in summary["athena"])
+    export = [i for i in summary["athena"] if _EXPORT_QUERY.search(i["query"])]
+    print(
+        f"  Athena bytes scanned: {scanned:,} in {len(summary['athena'])} queries "
+        f"(${sum(data_exports.scan_cost(i['scanned_bytes']) for i in summary['athena']):.4f} "
+        "at $5/TB, 10 MB billed at least per query)"
+        + (
+            f"; the data export's queries: {sum(i['scanned_bytes'] for i in export):,}"
+            if export
+            else ""
+        )
+    )
     views = [i for i in summary["athena"] if _CREATE_VIEW.search(i["query"])]
     if views:
         print(f"  Athena views created: {len(views)} (include/sql/views)")
