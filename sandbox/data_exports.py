@@ -144,8 +144,10 @@ def _record_type(line: CostLine) -> str:
     return line.record_type
 
 
-def _code(service: str) -> str:
-    return "".join(ch for ch in service if ch.isalnum())[:40]
+def _codes(services: list[str]) -> pa.Array:
+    """A service code per line ("AmazonSimpleStorageService"), worked out once per service."""
+    code = {s: "".join(ch for ch in s if ch.isalnum())[:40] for s in set(services)}
+    return pa.array([code[s] for s in services], pa.string())
 
 
 def cur2_table(org: Organization, day: date, lines: list[CostLine]) -> pa.Table:
@@ -169,6 +171,7 @@ def cur2_table(org: Organization, day: date, lines: list[CostLine]) -> pa.Table:
         )
 
     services = [line.service for line in lines]
+    codes = _codes(services)
     product = pa.MapArray.from_arrays(
         pa.array(range(0, n + 1), pa.int32()),
         pa.array(["product_name"] * n, pa.string()),
@@ -188,7 +191,7 @@ def cur2_table(org: Organization, day: date, lines: list[CostLine]) -> pa.Table:
         "line_item_usage_account_name": pa.array(
             [names.get(line.account_id, "") for line in lines], pa.string()
         ),
-        "line_item_product_code": pa.array([_code(s) for s in services], pa.string()),
+        "line_item_product_code": codes,
         "line_item_usage_type": pa.array([line.usage_type for line in lines], pa.string()),
         "line_item_usage_amount": pa.array(
             [float(line.usage_quantity) for line in lines], pa.float64()
@@ -198,7 +201,7 @@ def cur2_table(org: Organization, day: date, lines: list[CostLine]) -> pa.Table:
         "line_item_blended_cost": metric("BlendedCost"),
         "line_item_net_unblended_cost": metric("NetUnblendedCost"),
         "product": product,
-        "product_servicecode": pa.array([_code(s) for s in services], pa.string()),
+        "product_servicecode": codes,
         "savings_plan_savings_plan_effective_cost": covered_only("AmortizedCost"),
         "savings_plan_net_savings_plan_effective_cost": covered_only("NetAmortizedCost"),
         "savings_plan_total_commitment_to_date": nulls,
@@ -221,6 +224,7 @@ def focus_table(org: Organization, day: date, lines: list[CostLine]) -> pa.Table
     names = {a.id: a.name for a in org.accounts}
     charges = [_FOCUS_CHARGE.get(line.record_type, ("Adjustment", None)) for line in lines]
     services = [line.service for line in lines]
+    codes = _codes(services)
     return pa.table(
         {
             "BillingPeriodStart": pa.array(
@@ -246,7 +250,7 @@ def focus_table(org: Organization, day: date, lines: list[CostLine]) -> pa.Table
             "ConsumedQuantity": pa.array(
                 [float(line.usage_quantity) for line in lines], pa.float64()
             ),
-            "x_ServiceCode": pa.array([_code(s) for s in services], pa.string()),
+            "x_ServiceCode": codes,
             "x_UsageType": pa.array([line.usage_type for line in lines], pa.string()),
         }
     )
