@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from finops_digest.errors import FinopsError
+from finops_digest.store.layout import parse_s3_uri
 
 log = logging.getLogger(__name__)
 
@@ -86,3 +91,44 @@ def query_rows(
             values = [cell.get("VarCharValue") for cell in row["Data"]]
             rows.append(dict(zip(columns, values, strict=True)))
     return rows
+
+
+@dataclass(frozen=True)
+class StreamedResult:
+    """A finished query: its id, the bytes Athena scanned for it (what it bills: $5 per TB, 10 MB
+    at least per query) and its rows, streamed from the result file (a dict per row, column name
+    -> text, "" for NULL as Athena's CSV writes it), read once."""
+
+    query_id: str
+    scanned_bytes: int
+    rows: Iterator[dict[str, str]]
+
+
+def query_streamed(
+    hook: Any,
+    s3_client: Any,
+    sql: str,
+    *,
+    database: str,
+    output_location: str,
+    workgroup: str,
+) -> StreamedResult:
+    """Run ``sql`` (:func:`run_query`) and stream its rows from the CSV Athena wrote to the output
+    location: one S3 GET however many rows, where ``GetQueryResults`` pages 1,000 rows a request
+    and would hold them all. For results of any size (history series, account detail)."""
+    query_id = run_query(
+        hook, sql, database=database, output_location=output_location, workgroup=workgroup
+    )
+    execution = hook.get_query_info(query_id)["QueryExecution"]
+    scanned = int(execution.get("Statistics", {}).get("DataScannedInBytes") or 0)
+    uri = execution["ResultConfiguration"]["OutputLocation"]
+    bucket, key = parse_s3_uri(uri)
+    body = s3_client.get_object(Bucket=bucket, Key=key)["Body"]
+    log.info("Athena query %s scanned %d bytes; reading %s", query_id, scanned, uri)
+    return StreamedResult(query_id, scanned, csv.DictReader(_lines(body)))
+
+
+def _lines(body: Any) -> Iterator[str]:
+    """The text lines of an S3 object's streaming body (UTF-8, line ends kept for the csv
+    module: a quoted field may hold one)."""
+    return iter(io.TextIOWrapper(body, encoding="utf-8", newline=""))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,6 +18,11 @@ ORGANIZATION = "All OUs"
 # An OU or organisation total whose rise is mostly its services' own alerts would repeat them.
 EXPLAINED_SHARE = Decimal("0.5")
 
+# A series: (OU, service), (OU, ALL_SERVICES) or (ORGANIZATION, ALL_SERVICES).
+SeriesKey = tuple[str, str]
+# One series' accounts: account -> billing day -> cost.
+AccountCosts = Mapping[str, Mapping[date, Decimal]]
+
 
 def find_anomalies(
     day: date,
@@ -25,6 +30,8 @@ def find_anomalies(
     history: Iterable[CostRow],
     thresholds: Thresholds,
     currency: str = "USD",
+    account_history: Callable[[Sequence[SeriesKey]], Mapping[SeriesKey, AccountCosts]]
+    | None = None,
 ) -> list[dict[str, Any]]:
     """Spikes on ``day`` against the ``HISTORY_DAYS`` before it, largest dollar impact first.
 
@@ -33,6 +40,11 @@ def find_anomalies(
     is a JSON-ready dict: OU, service, kind, severity, expected, actual, impact ($, %), the reason
     it is unusual (one sentence, money in ``currency``) and the accounts that explain the impact
     with their share.
+
+    ``history`` rows may sum their OU and service over every account (``linked_account`` empty,
+    as ``cost_history`` stages them): the series need no more. The accounts behind the few series
+    that spiked come from the rows that name one, plus ``account_history(keys)`` (account -> day
+    -> cost of the days the rows only sum), read for those series only.
     """
     calendar = [*days_before(day, HISTORY_DAYS), day]
     position = {d: i for i, d in enumerate(calendar)}
@@ -40,17 +52,14 @@ def find_anomalies(
     def zeros() -> list[Decimal]:
         return [Decimal(0)] * len(calendar)
 
-    series: dict[tuple[str, str], list[Decimal]] = defaultdict(zeros)
-    by_account: dict[tuple[str, str], dict[str, list[Decimal]]] = defaultdict(
-        lambda: defaultdict(zeros)
-    )
-    for row in [*history, *today]:
+    series: dict[SeriesKey, list[Decimal]] = defaultdict(zeros)
+    rows = [*history, *today]
+    for row in rows:
         index = position.get(row.billing_date)
         if index is None:
             continue
-        for key in ((row.ou, row.service), (row.ou, ALL_SERVICES), (ORGANIZATION, ALL_SERVICES)):
+        for key in _keys(row.ou, row.service):
             series[key][index] += row.daily_cost
-            by_account[key][row.linked_account][index] += row.daily_cost
 
     reported: list[Finding] = []
     # Services first, then OU totals, then the organisation: a total is judged against what is
@@ -58,6 +67,15 @@ def find_anomalies(
     for finding in sorted(detect(dict(series), day, thresholds, currency), key=_scope_order):
         if not _explained(finding, reported):
             reported.append(finding)
+    keys = [f.series for f in reported]
+    by_account = _by_account(keys, rows, position, zeros)
+    if account_history is not None and keys:
+        for key, accounts in account_history(keys).items():
+            for account, costs in accounts.items():
+                for billing_date, cost in costs.items():
+                    index = position.get(billing_date)
+                    if index is not None:
+                        by_account[key][account][index] += cost
     anomalies = []
     for finding in sorted(reported, key=lambda f: (-f.impact, f.series)):
         accounts = by_account[finding.series]
@@ -68,6 +86,32 @@ def find_anomalies(
         )
         anomalies.append(_as_dict(finding, drivers))
     return anomalies
+
+
+def _keys(ou: str, service: str) -> tuple[SeriesKey, ...]:
+    """The series a row counts in."""
+    return ((ou, service), (ou, ALL_SERVICES), (ORGANIZATION, ALL_SERVICES))
+
+
+def _by_account(
+    keys: Sequence[SeriesKey],
+    rows: Iterable[CostRow],
+    position: Mapping[date, int],
+    zeros: Callable[[], list[Decimal]],
+) -> dict[SeriesKey, dict[str, list[Decimal]]]:
+    """The daily costs per account of the series ``keys``, from the rows naming an account."""
+    wanted = set(keys)
+    by_account: dict[SeriesKey, dict[str, list[Decimal]]] = {
+        key: defaultdict(zeros) for key in keys
+    }
+    for row in rows:
+        index = position.get(row.billing_date)
+        if index is None or not row.linked_account:
+            continue
+        for key in _keys(row.ou, row.service):
+            if key in wanted:
+                by_account[key][row.linked_account][index] += row.daily_cost
+    return by_account
 
 
 def _scope_order(finding: Finding) -> int:

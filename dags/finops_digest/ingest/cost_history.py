@@ -1,16 +1,42 @@
-"""The recent cost history anomaly detection and the digest compare against."""
+"""The recent cost history the anomaly detection and the digest compare against.
+
+``load_history`` gives it as cost rows, in a form whose size does not grow with the archive:
+
+* per (day, OU, service) sums with no account (``linked_account == ""``) for every day of the
+  window but the last: the series detection, the forecast and the digest's trend, month to date
+  and movers are computed from (at most OUs x services rows a day, however many accounts);
+* the day before D (the window's last day) account by account: what the digest's top lines and
+  movers compare the day with.
+
+Where a day's sums come from, cheapest first:
+
+1. Athena over the archived Parquet (``history_queries``): one query for the whole window;
+2. an archived day Athena does not answer for (its partition is not registered yet, or Athena is
+   not set up: a first run) is read from its archived CSV in this worker, one day at a time;
+3. a day not archived, from its prefetched parts (``prefetch``);
+4. else from Cost Explorer with today's account-to-OU mapping (so the very first run has history).
+
+Days from 3 and 4 are also kept account by account (``detail``): the root cause of a spike reads
+them there, and the archived days through Athena or their CSV (``detection.account_history``).
+Rows are read under today's OU labels: an OU renamed since keeps its history (``ou_identity``).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from finops_digest.aws import cost_explorer
+from finops_digest.aws.athena import AthenaQueryError
 from finops_digest.detection.detector import HISTORY_DAYS
 from finops_digest.ingest import prefetch_manifest as prefetch
 from finops_digest.ingest.cost_rows import CostRow, from_csv
+from finops_digest.ingest.history_queries import HistoryQueries
 from finops_digest.ingest.ou_identity import ArchivedLabels, relabel
 from finops_digest.store import archive
 from finops_digest.store.layout import archive_key, s3_uri
@@ -21,11 +47,28 @@ log = logging.getLogger(__name__)
 DIGEST_HISTORY_DAYS = 31
 # The days before D read as history: what the detector and the digest compare the day with.
 HISTORY_WINDOW_DAYS = max(HISTORY_DAYS, DIGEST_HISTORY_DAYS)
+# An aggregated row's account: it sums every account of its OU and service that day.
+ALL_ACCOUNTS = ""
+
+
+@dataclass
+class LoadedHistory:
+    """The history's rows (sums, and the last day account by account), the account-level rows of
+    the days neither archived nor in Athena (``detail``), where each day came from, and stats."""
+
+    rows: list[CostRow]
+    detail: list[CostRow]
+    athena_days: list[date]
+    # Archived days before the last read from their CSV in the worker: the version read (None:
+    # the latest); the last day is read from its CSV always, and staged whole.
+    csv_days: dict[date, str | None]
+    stats: dict[str, int] = field(default_factory=dict)
 
 
 def load_history(
     s3_client: Any,
     ce_client: Any,
+    queries: HistoryQueries | None,
     *,
     bucket: str,
     days: Sequence[date],
@@ -34,63 +77,63 @@ def load_history(
     excluded_record_types: Sequence[str],
     currency: str,
     versions: Mapping[date, str] | None = None,
-) -> tuple[list[CostRow], dict[str, int]]:
-    """Cost rows for ``days``: from the archive where a day is archived (free), else from its
-    prefetched parts (``prefetch``: free), else from Cost Explorer with today's account-to-OU
-    mapping (``labels.now``: so the very first run has history too). ``versions`` pins the
-    archived version read for a day (the version a restatement of this run just wrote). Rows
-    are read under today's OU labels: an OU renamed since keeps its history (``ou_identity``).
+) -> LoadedHistory:
+    """The history of ``days`` (oldest first; the last is the day before D), as described above.
 
-    Days before Cost Explorer's daily horizon that are neither archived nor prefetched are left
-    out (``beyond_horizon_days``), never asked for.
+    ``queries`` is None where Athena is not to be asked (every archived day is then read from its
+    CSV). ``versions`` pins the archived version read for a day (the version a restatement of this
+    run just wrote; Athena reads that latest version anyway). Days before Cost Explorer's daily
+    horizon that are neither archived nor prefetched are left out (``beyond_horizon_days``), never
+    asked for.
 
-    Returns the rows and ``{"archived_days", "prefetched_days", "cost_explorer_days",
-    "cost_explorer_requests", "beyond_horizon_days"}``.
+    ``stats``: ``archived_days``, ``athena_days`` (of those, read through Athena),
+    ``athena_scanned_bytes``, ``prefetched_days``, ``cost_explorer_days``,
+    ``cost_explorer_requests``, ``beyond_horizon_days``.
     """
-    rows: list[CostRow] = []
+    versions = versions or {}
+    previous = days[-1]
+    history = _History(previous)
+    athena_days = _from_athena(queries, days[:-1], labels, history)
     unarchived: list[date] = []
+    csv_days: dict[date, str | None] = {}
     for day in days:
-        if versions and day in versions:
-            data = archive.get_bytes(s3_client, bucket, archive_key(day), versions[day])
-        else:
-            data = archive.get_if_exists(s3_client, bucket, archive_key(day))
+        if day in athena_days:
+            continue
+        data = (
+            archive.get_bytes(s3_client, bucket, archive_key(day), versions[day])
+            if day in versions
+            else archive.get_if_exists(s3_client, bucket, archive_key(day))
+        )
         if data is None:
             unarchived.append(day)
-        else:
-            rows.extend(
-                relabel(from_csv(data, s3_uri(bucket, archive_key(day))), labels.of_day(day))
-            )
+            continue
+        if day != previous:  # the day before D is staged account by account anyway
+            csv_days[day] = versions.get(day)
+        history.add(relabel(from_csv(data, s3_uri(bucket, archive_key(day))), labels.of_day(day)))
+    if csv_days and queries is not None:
+        log.warning(
+            "%d archived history day(s) are not in Athena (partition not registered, or Athena "
+            "not set up): read from their CSV in this worker, one S3 GET each: %s",
+            len(csv_days),
+            ", ".join(d.isoformat() for d in sorted(csv_days)),
+        )
     prefetched = prefetch.prefetched_days(s3_client, bucket, unarchived)
     for manifest in prefetched.values():
         renamed = labels.of_key(manifest["mapping_key"])
         for key in manifest["parts"].values():
             part = from_csv(archive.get_bytes(s3_client, bucket, key), s3_uri(bucket, key))
-            rows.extend(relabel((r for r in part if r.daily_cost != 0), renamed))
+            history.add(relabel((r for r in part if r.daily_cost != 0), renamed), detail=True)
     # Cost Explorer no longer has the days before its horizon: they are left out, said in stats.
     horizon = cost_explorer.daily_horizon()
     beyond = [day for day in unarchived if day not in prefetched and day < horizon]
     missing = [day for day in unarchived if day not in prefetched and day >= horizon]
-    requests = 0
-    if missing:
-        wanted = set(missing)
-        start, end = min(missing), max(missing) + timedelta(days=1)
-        for ou in labels.now["ous"]:
-            if not ou["accounts"]:
-                continue
-            fetched, pages = cost_explorer.fetch_cost_rows(
-                ce_client,
-                ou=ou["name"],
-                account_ids=ou["accounts"],
-                start=start,
-                end=end,
-                metric=metric,
-                excluded_record_types=excluded_record_types,
-                currency=currency,
-            )
-            requests += pages
-            rows.extend(r for r in fetched if r.billing_date in wanted and r.daily_cost != 0)
+    requests = _from_cost_explorer(
+        ce_client, missing, labels, history, metric, excluded_record_types, currency
+    )
     stats = {
         "archived_days": len(days) - len(unarchived),
+        "athena_days": len(athena_days),
+        "athena_scanned_bytes": queries.scanned_bytes if queries else 0,
         "prefetched_days": len(prefetched),
         "cost_explorer_days": len(missing),
         "cost_explorer_requests": requests,
@@ -104,4 +147,91 @@ def load_history(
             horizon,
         )
     log.info("History over %d days: %s", len(days), stats)
-    return rows, stats
+    return LoadedHistory(history.rows(), history.detail, sorted(athena_days), csv_days, stats)
+
+
+class _History:
+    """The rows as they arrive: summed per (day, OU, service), the last day kept whole."""
+
+    def __init__(self, previous: date) -> None:
+        self.previous = previous
+        self.sums: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+        self.last_day: list[CostRow] = []
+        self.detail: list[CostRow] = []
+
+    def add(self, rows: Iterable[CostRow], detail: bool = False) -> None:
+        for row in rows:
+            if row.billing_date == self.previous:
+                self.last_day.append(row)
+                continue
+            self.sums[(row.billing_date, row.ou, row.service)] += row.daily_cost
+            if detail:
+                self.detail.append(row)
+
+    def rows(self) -> list[CostRow]:
+        summed = (
+            CostRow(day, ou, service, ALL_ACCOUNTS, cost)
+            for (day, ou, service), cost in sorted(self.sums.items())
+            if cost != 0
+        )
+        return [*summed, *self.last_day]
+
+
+def _from_athena(
+    queries: HistoryQueries | None, days: Sequence[date], labels: ArchivedLabels, history: _History
+) -> set[date]:
+    """Add the sums Athena has for ``days`` (a run of consecutive days); the days it answered
+    for. None when Athena cannot answer: the caller reads those days itself."""
+    if queries is None or not days:
+        return set()
+    sums: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
+    try:
+        for day, ou, service, cost in queries.series(days[0], days[-1]):
+            label = labels.of_day(day).get(ou, ou)
+            sums[(day, label, service)] += cost
+    except AthenaQueryError as exc:
+        log.warning(
+            "Athena could not read the history, so the archived days are read from their CSV in "
+            "this worker instead (one S3 GET and one day's rows in memory at a time; slower at "
+            "scale, no Athena charge): %s",
+            str(exc).splitlines()[0],
+        )
+        return set()
+    for key, cost in sums.items():
+        history.sums[key] += cost
+    return {day for day, _, _ in sums}
+
+
+def _from_cost_explorer(
+    ce_client: Any,
+    days: Sequence[date],
+    labels: ArchivedLabels,
+    history: _History,
+    metric: str,
+    excluded_record_types: Sequence[str],
+    currency: str,
+) -> int:
+    """Add ``days`` from Cost Explorer, per OU of today's mapping; the requests it took."""
+    if not days:
+        return 0
+    wanted = set(days)
+    start, end = min(days), max(days) + timedelta(days=1)
+    requests = 0
+    for ou in labels.now["ous"]:
+        if not ou["accounts"]:
+            continue
+        fetched, pages = cost_explorer.fetch_cost_rows(
+            ce_client,
+            ou=ou["name"],
+            account_ids=ou["accounts"],
+            start=start,
+            end=end,
+            metric=metric,
+            excluded_record_types=excluded_record_types,
+            currency=currency,
+        )
+        requests += pages
+        history.add(
+            (r for r in fetched if r.billing_date in wanted and r.daily_cost != 0), detail=True
+        )
+    return requests

@@ -82,7 +82,10 @@ def to_csv(rows: Iterable[CostRow]) -> bytes:
 
 
 def from_csv(data: bytes, source: str) -> list[CostRow]:
-    """Read rows written by :func:`to_csv`; ``source`` (a URI) names the file in errors."""
+    """Read rows written by :func:`to_csv`; ``source`` (a URI) names the file in errors.
+
+    Each distinct date, OU, service and account is one shared object: a day of 1M rows names a
+    few thousand of them, so the rows take about half the memory they would otherwise."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
     header = next(reader, None)
     if header is None or tuple(header) != CSV_HEADER:
@@ -90,18 +93,25 @@ def from_csv(data: bytes, source: str) -> list[CostRow]:
             f"{source}: header {header!r} is not the expected {','.join(CSV_HEADER)}"
         )
     rows = []
+    dates: dict[str, date] = {}
+    texts: dict[str, str] = {}
     for number, fields in enumerate(reader, start=2):
         if len(fields) != len(CSV_HEADER):
             raise CostDataError(f"{source} line {number}: {len(fields)} fields, expected 5")
         day, ou, service, account, amount = fields
-        try:
-            billing_date = date.fromisoformat(day)
-        except ValueError as exc:
-            raise CostDataError(
-                f"{source} line {number}: BillingDate {day!r} is not a date"
-            ) from exc
+        billing_date = dates.get(day)
+        if billing_date is None:
+            try:
+                billing_date = dates[day] = date.fromisoformat(day)
+            except ValueError as exc:
+                raise CostDataError(
+                    f"{source} line {number}: BillingDate {day!r} is not a date"
+                ) from exc
         amount = parse_amount(amount, f"{source} line {number}")
-        rows.append(CostRow(billing_date, restore(ou), restore(service), restore(account), amount))
+        for cell in (ou, service, account):
+            if cell not in texts:
+                texts[cell] = restore(cell)
+        rows.append(CostRow(billing_date, texts[ou], texts[service], texts[account], amount))
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
@@ -61,7 +62,10 @@ def digest_figures(
         (r for r in history if r.billing_date == previous_day),
         lambda r: (r.ou, r.service, r.linked_account),
     )
-    top = sorted(today, key=lambda r: (-r.daily_cost, r.ou, r.service, r.linked_account))
+    # The first TOP_LINES of the sorted rows, without sorting a day of up to a million rows.
+    top = heapq.nsmallest(
+        TOP_LINES, today, key=lambda r: (-r.daily_cost, r.ou, r.service, r.linked_account)
+    )
     top_lines = [
         {
             "ou": r.ou,
@@ -71,7 +75,7 @@ def digest_figures(
             "cost": r.daily_cost,
             "change": _change(r.daily_cost, line_previous.get((r.ou, r.service, r.linked_account))),
         }
-        for r in top[:TOP_LINES]
+        for r in top
     ]
     movers = top_movers(day, rows)
     for mover in movers:

@@ -87,8 +87,15 @@ def restatement_part_key(day: date, ou: str) -> str:
 
 
 def history_key(day: date) -> str:
-    """The cost rows of the days before ``day`` that detection, forecast and digest compare with."""
+    """The cost rows of the days before ``day`` that detection, forecast and digest compare with
+    (per OU and service, the day before account by account: ``ingest.cost_history``)."""
     return staging_key(day, "history.csv")
+
+
+def history_detail_key(day: date) -> str:
+    """The account-level rows of the history days neither archived nor in Athena (prefetched or
+    from Cost Explorer): what a spike's root cause reads for those days."""
+    return staging_key(day, "history_detail.csv")
 
 
 def report_key(day: date) -> str:

@@ -7,7 +7,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from finops_digest.aws.clients import aws_client
+from finops_digest.aws.clients import athena_hook, aws_client
 from finops_digest.aws.cost_anomaly_detection import mark_seen_by_aws
 from finops_digest.aws.usage_types import usage_type_drivers
 from finops_digest.billing_day import days_before
@@ -23,11 +23,13 @@ from finops_digest.budgets.forecast import month_end_forecasts
 from finops_digest.budgets.forecast import rows_to_json as forecast_rows_to_json
 from finops_digest.config import FinopsConfig
 from finops_digest.detection import status
+from finops_digest.detection.account_history import AccountHistory
 from finops_digest.detection.anomaly_table import anomaly_parquet
 from finops_digest.detection.findings import find_anomalies
 from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS
 from finops_digest.ingest.cost_history import load_history as read_history
 from finops_digest.ingest.cost_rows import CostRow, from_csv, to_csv
+from finops_digest.ingest.history_queries import HistoryQueries
 from finops_digest.ingest.ou_identity import ArchivedLabels
 from finops_digest.money import apportion
 from finops_digest.report.accounts import account_label
@@ -54,18 +56,20 @@ ALERT_KIND = "anomaly-alert"
 
 @fail_fast
 def load_history(plan: RunPlan, organization: Organization, restated: Restated) -> History:
-    """Stage the cost rows of the ``HISTORY_WINDOW_DAYS`` before D, read once for detection,
-    the forecast and the digest: from the archive (the versions this run's restatements just
-    wrote), else the prefetched parts, else Cost Explorer with the day's mapping."""
+    """Stage the history of the ``HISTORY_WINDOW_DAYS`` before D, read once for detection, the
+    forecast and the digest (``cost_history``): per OU and service through Athena over the
+    archive (the versions this run's restatements just wrote), the archived CSV for a day Athena
+    does not have, else the prefetched parts, else Cost Explorer with the day's mapping."""
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
     labels = ArchivedLabels(
         s3, config.archive_bucket, archive.read_json(s3, organization["mapping_uri"])
     )
     days = days_before(day, HISTORY_WINDOW_DAYS)
-    rows, stats = read_history(
+    loaded = read_history(
         s3,
         aws_client("ce"),
+        HistoryQueries(athena_hook(), s3, config),
         bucket=config.archive_bucket,
         days=days,
         labels=labels,
@@ -76,17 +80,45 @@ def load_history(plan: RunPlan, organization: Organization, restated: Restated) 
             date.fromisoformat(r["billing_date"]): r["csv_version_id"] for r in restated["restated"]
         },
     )
-    uri = archive.put_staging(s3, config.archive_bucket, layout.history_key(day), to_csv(rows))
+    bucket = config.archive_bucket
+    uri = archive.put_staging(s3, bucket, layout.history_key(day), to_csv(loaded.rows))
+    detail_uri = (
+        archive.put_staging(s3, bucket, layout.history_detail_key(day), to_csv(loaded.detail))
+        if loaded.detail
+        else None
+    )
     renames = labels.renames_since(days)
     for rename in renames:
         log.info(
             "OU %s was renamed from %s: its history carries over", rename["name"], rename["was"]
         )
-    return {"history_uri": uri, "stats": stats, "renames": renames}
+    return {
+        "history_uri": uri,
+        "stats": loaded.stats,
+        "renames": renames,
+        "athena_days": [d.isoformat() for d in loaded.athena_days],
+        "csv_days": {d.isoformat(): v for d, v in loaded.csv_days.items()},
+        "detail_uri": detail_uri,
+    }
 
 
 def _rows(s3: Any, uri: str) -> list[CostRow]:
     return from_csv(archive.read_uri(s3, uri), uri)
+
+
+def _account_history(
+    s3: Any, config: FinopsConfig, history: History, labels: ArchivedLabels
+) -> AccountHistory:
+    """Where a spike's accounts are read, day by day, as ``load_history`` found each day."""
+    return AccountHistory(
+        s3_client=s3,
+        bucket=config.archive_bucket,
+        labels=labels,
+        queries=HistoryQueries(athena_hook(), s3, config),
+        athena_days=[date.fromisoformat(d) for d in history["athena_days"]],
+        csv_days={date.fromisoformat(d): v for d, v in history["csv_days"].items()},
+        detail=_rows(s3, history["detail_uri"]) if history["detail_uri"] else [],
+    )
 
 
 @fail_fast
@@ -98,6 +130,9 @@ def detect_anomalies(
     s3 = aws_client("s3")
     mapping = archive.read_json(s3, organization["mapping_uri"])
     feedback, notices = _expected_anomalies(s3, config)
+    account_history = _account_history(
+        s3, config, history, ArchivedLabels(s3, config.archive_bucket, mapping)
+    )
     anomalies = status.classify(
         find_anomalies(
             day,
@@ -105,6 +140,7 @@ def detect_anomalies(
             _rows(s3, history["history_uri"]),
             config.thresholds(),
             config.currency,
+            account_history,
         ),
         day,
         previous=_previous_anomalies(s3, day, config, mapping),
@@ -159,6 +195,7 @@ def detect_anomalies(
         "anomalies_uri": stored["uri"],
         "version_id": stored["version_id"],
         "notices": notices,
+        "athena_scanned_bytes": account_history.scanned_bytes,
     }
 
 

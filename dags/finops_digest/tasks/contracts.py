@@ -102,10 +102,17 @@ class Validation(TypedDict):
 
 
 class History(TypedDict):
-    """``load_history``: the rows of the days before D (staged) and where they came from."""
+    """``load_history``: the history of the days before D (staged: per OU and service, the day
+    before account by account) and where each day came from."""
 
     history_uri: str
     stats: dict[str, int]
+    # Where a spike's accounts are read for each day (``detection.account_history``): the days
+    # Athena answered for, the archived days read from their CSV (ISO day -> version read, None
+    # for the latest), and the staged account-level rows of the other days (None: there are none).
+    athena_days: list[str]
+    csv_days: dict[str, str | None]
+    detail_uri: str | None
     # OUs renamed since the last archived day: ``{"id", "name" (today's), "was"}``.
     renames: list[dict[str, str]]
 
@@ -119,6 +126,8 @@ class Detected(TypedDict):
     anomalies_uri: str
     version_id: str
     notices: list[str]
+    # What reading the spikes' accounts through Athena scanned (0: no spike, or no Athena day).
+    athena_scanned_bytes: int
 
 
 class Forecast(TypedDict):
