@@ -224,11 +224,17 @@ def test_the_result_csv_is_read_as_text_and_filtered_to_an_ous_accounts():
         b'"2025-09-14","012345678901","Amazon S3","1.5000000000","a"\n'
         b'"2025-09-14","111111111111","AWS Lambda","0E-10",""\n'
         b'"2025-09-13","222222222222","Tax","2.0000000000","c"\n'
+        b'"2025-09-13","333333333333","Tax","0.0000000000","d"\n'
+        b'"2025-09-13","444444444444","Tax","-0.0000000001",""\n'
     )
     table = data_exports.read_result(body, {"012345678901", "222222222222"})
     assert table["linked_account"].to_pylist() == ["012345678901", "222222222222"]
     everyone = data_exports.read_result(body)
-    assert data_exports.accounts_with_costs(everyone) == {"012345678901": "a", "222222222222": "c"}
+    assert data_exports.accounts_with_costs(everyone) == {
+        "012345678901": "a",
+        "222222222222": "c",
+        "444444444444": "",
+    }
 
 
 def test_a_result_with_other_columns_is_refused():
