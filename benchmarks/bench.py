@@ -23,6 +23,12 @@ Prints one table. Sections (each variant runs in its own fresh process):
    over the range) answered by ``build_view`` through the sandbox's Athena, on an archive the
    DAG's own runs wrote: median and max of fresh readers (empty cache), Athena queries, and the
    cold first answer; against the 2 s (demo) / 5 s (large organisation) target.
+6. scale: one day end to end (``dag.test()``, every task) for 50, 2,000 and 18,000 accounts
+   (``bench_scale.py``), Cost Explorer vs the Data Exports source: requests, Athena's bytes
+   scanned, dollars, the run's wall time and each task's time and peak RSS (the per-task
+   high-water mark in the process running it); the 18,000-account Cost Explorer run is computed
+   from the organisation's groups and the page size, not run. Prints, last, the line
+   ``scale: <rows> rows/day end to end in <seconds> s, peak task RSS <MiB> MiB``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,7 +50,10 @@ RESULT_MARK = "BENCH-RESULT"
 LARGE = "50,2000,150"
 DEMO = "8,30,24"
 PRICE = 0.01  # USD per Cost Explorer request (each page is a request)
-SECTIONS = ("consolidation", "requests", "parse", "e2e", "dashboard")
+SCALE = "50,18000,150"  # the large organisation scaled to ~1M rows a day
+SECTIONS = ("consolidation", "requests", "parse", "e2e", "dashboard", "scale")
+ATHENA_PRICE_PER_TB = 5.0  # USD per TB scanned, 10 MB at least per query
+TASK_RSS_LIMIT_MIB = 2048  # no task above this at 1M rows (issue #18)
 # A view must answer within this many seconds (the issue's target), by organisation.
 DASHBOARD_TARGET = {DEMO: 2.0, LARGE: 5.0}
 
@@ -57,8 +67,14 @@ def child(args: list[str], env: dict[str, str] | None = None) -> tuple[dict, int
         env={**os.environ, **(env or {})},
         cwd=ROOT,
     )
-    # communicate() would reap the child; read its pipes, then reap it with wait4 for its rusage.
-    out, err = process.stdout.read(), process.stderr.read()
+    # communicate() would reap the child; read its pipes (stderr on a thread, so a chatty stderr
+    # cannot fill its pipe while stdout is read), then reap it with wait4 for its rusage.
+    errors: list[bytes] = []
+    reader = threading.Thread(target=lambda: errors.append(process.stderr.read()))
+    reader.start()
+    out = process.stdout.read()
+    reader.join()
+    err = errors[0]
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
@@ -328,6 +344,102 @@ def dashboard(table: Table, quick: bool) -> None:
             )
 
 
+# ----------------------------------------------------------------------------- 6. scale
+def scale(table: Table, quick: bool) -> str:
+    """The section's rows; returns the closing ``scale: ...`` line (of the largest size run)."""
+    script = str(BENCH / "bench_scale.py")
+    small = "8,50,24"
+    cases = (
+        [(DEMO, "data_exports")]
+        if quick
+        else [
+            (small, "cost_explorer"),
+            (small, "data_exports"),
+            (LARGE, "cost_explorer"),
+            (LARGE, "data_exports"),
+            (SCALE, "data_exports"),
+        ]
+    )
+    line = ""
+    for size, source in cases:
+        result, _ = child([script, "run", "--size", size, "--cost-source", source])
+        line = _scale_rows(table, size, source, result)
+    if not quick:
+        computed, _ = child([script, "minimum", "--size", SCALE])
+        requests = computed["requests"]
+        table.add(
+            "scale",
+            _scale_case(SCALE, "cost_explorer"),
+            "requests, dollars (computed)",
+            f"{requests:,} req ${requests * PRICE:,.2f}",
+            f"not run: {computed['groups_per_day']:,} groups a day, pages of "
+            f"{computed['page_size']}, the day + 3 restated days + the org-wide request",
+        )
+    return line
+
+
+def _scale_case(size: str, source: str) -> str:
+    accounts = int(size.split(",")[1])
+    return f"{accounts:,} accounts, {'CE' if source == 'cost_explorer' else 'Data Exports'}"
+
+
+def _athena_dollars(bytes_per_query: list[int]) -> float:
+    return sum(max(b, 10 * 1024**2) for b in bytes_per_query) / 1024**4 * ATHENA_PRICE_PER_TB
+
+
+def _scale_rows(table: Table, size: str, source: str, result: dict) -> str:
+    case = _scale_case(size, source)
+    tasks = result["tasks"]
+    peaks = {t: e["peak_mib"] for t, e in tasks.items() if "peak_mib" in e}
+    worst = max(peaks, key=peaks.get)
+    not_run = sorted(t for t, e in tasks.items() if "peak_mib" not in e)
+    requests = result["calls"]["GetCostAndUsage"]
+    athena = result["athena"]
+    dollars = requests * PRICE + _athena_dollars(athena["bytes_per_query"])
+    table.add(
+        "scale",
+        case,
+        "wall (dag.test, one day)",
+        f"{result['wall_seconds']:.0f} s",
+        f"{result['rows']:,} rows, run {result['state']}; history {result['seeded']['days']} "
+        f"days seeded in {result['seeded']['seconds']} s; sandbox peak "
+        f"{result['sandbox_peak_mib']:,} MiB",
+    )
+    table.add(
+        "scale",
+        case,
+        "requests, Athena, dollars",
+        f"${dollars:,.2f}",
+        f"{requests:,} GetCostAndUsage (${requests * PRICE:,.2f}), {athena['queries']} Athena "
+        f"queries scanning {athena['bytes'] / 1024**2:,.1f} MiB "
+        f"(${_athena_dollars(athena['bytes_per_query']):,.4f}, 10 MB minimum each)",
+    )
+    verdict = "within" if peaks[worst] <= TASK_RSS_LIMIT_MIB else "OVER"
+    table.add(
+        "scale",
+        case,
+        "peak task RSS",
+        f"{peaks[worst]:,.0f} MiB",
+        f"{worst}; {verdict} the {TASK_RSS_LIMIT_MIB} MiB limit; includes the process's "
+        f"baseline; not run (skipped upstream): {', '.join(not_run) or 'none'}",
+    )
+    for task, entry in sorted(tasks.items(), key=lambda kv: -kv[1]["seconds"]):
+        mapped = f" x{entry['count']} mapped (summed; max {entry['max']:.1f} s)"
+        table.add(
+            "scale",
+            case,
+            f"  task {task}",
+            f"{entry['seconds']:.1f} s",
+            (f"peak RSS {entry['peak_mib']:,.0f} MiB" if "peak_mib" in entry else "no RSS")
+            + (mapped if entry["count"] > 1 else "")
+            + f", {entry['state']}",
+        )
+    return (
+        f"scale: {result['rows']} rows/day end to end in {result['wall_seconds']:.0f} s, "
+        f"peak task RSS {peaks[worst]:.0f} MiB"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
@@ -338,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown section(s) {unknown}; expected some of {', '.join(SECTIONS)}")
     table = Table()
+    scale_line = ""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="finops-bench-") as work:
         for section in chosen:
@@ -350,10 +463,14 @@ def main(argv: list[str] | None = None) -> int:
                 parse(table, args.quick)
             elif section == "e2e":
                 e2e(table, args.quick)
+            elif section == "scale":
+                scale_line = scale(table, args.quick)
             else:
                 dashboard(table, args.quick)
     table.print()
     print(f"\n{'quick' if args.quick else 'full'} run, {time.perf_counter() - started:.0f} s")
+    if scale_line:
+        print(scale_line)
     return 0
 
 

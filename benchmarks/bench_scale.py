@@ -13,9 +13,10 @@ scanned, and the sandbox's own peak RSS.
 
 Per-task peak RSS: ``dag.test()`` runs the tasks one after another in this process. A listener
 (``PeakRss``, registered here only) resets the process's high-water mark before each task
-(``/proc/self/clear_refs`` "5" resets ``VmHWM`` to the current RSS) and reads ``VmHWM`` from
-``/proc/self/status`` when the task ends: the task's peak including the Airflow process's
-baseline (the interpreter, Airflow, the DAG's imports), which is what a worker process would see.
+(``/proc/self/clear_refs`` "5" resets ``VmHWM`` to the current RSS, after the memory earlier
+tasks freed is given back to the OS) and reads ``VmHWM`` from ``/proc/self/status`` when the task
+ends: the task's peak including the Airflow process's baseline (the interpreter, Airflow, the
+DAG's imports, what earlier tasks still hold), which is what a worker process would see.
 """
 
 from __future__ import annotations
@@ -57,6 +58,19 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
+def release_freed_memory() -> None:
+    """Give back to the OS what earlier tasks freed (garbage, glibc's and Arrow's free lists), so
+    a task starts from about what a fresh worker process would hold, not from the high tide of
+    the tasks ``dag.test()`` ran before it in the same process."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def reset_peak_rss() -> None:
     """Reset this process's ``VmHWM`` to its current RSS (Linux: clear_refs 5)."""
     with open("/proc/self/clear_refs", "w") as clear:
@@ -85,6 +99,7 @@ class PeakRss:
         class _Hooks:
             @hookimpl
             def on_task_instance_running(self, previous_state, task_instance):
+                release_freed_memory()
                 reset_peak_rss()
                 key = (task_instance.task_id, getattr(task_instance, "map_index", -1))
                 listener.tasks[key] = {"start_kib": _status_kib("VmRSS")}
@@ -118,7 +133,7 @@ class PeakRss:
 
 # ----------------------------------------------------------------------------- the sandbox
 class SandboxProcess:
-    """``python -m sandbox serve`` in a process of its own; stopped with SIGTERM."""
+    """``python -m sandbox serve`` in a process of its own (``serve_sandbox``); SIGTERM stops it."""
 
     def __init__(self, size: str, extra: list[str], work: Path) -> None:
         port_file = work / "sandbox.port"
@@ -152,12 +167,69 @@ class SandboxProcess:
         with urllib.request.urlopen(f"{self.endpoint_url}/_sandbox/calls", timeout=30) as answer:
             return json.loads(answer.read())
 
+    def write_export(self, first: date, last: date) -> dict:
+        """Have the sandbox write its CUR 2.0 export of first..last (``/_sandbox/data-exports``)."""
+        request = urllib.request.Request(
+            f"{self.endpoint_url}/_sandbox/data-exports",
+            data=json.dumps(
+                {"from": first.isoformat(), "to": last.isoformat(), "formats": ["cur2"]}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=3600) as response:
+            return json.load(response)
+
     def stop(self) -> int:
         """Stop it; its peak RSS in KiB (``wait4``'s rusage of exactly that process)."""
         self.process.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(self.process.pid, 0)
         self.log.close()
         return usage.ru_maxrss
+
+
+def serve_sandbox(argv: list[str]) -> int:
+    """``python -m sandbox serve``, its Athena holding string columns dictionary-encoded.
+
+    The sandbox's Athena keeps every Parquet file a query reads as an Arrow table; the history
+    queries read the 95 archived days, which at 1M rows a day is ~10 GB of plain strings (the
+    OU, service, account and name of every row), ~2 GB dictionary-encoded. DuckDB reads both as
+    VARCHAR, so the answers are the same; only the sandbox's own memory differs (it is AWS's
+    Athena here, not a worker)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import sandbox.__main__
+    from sandbox import athena
+
+    class _Parquet:
+        """``pyarrow.parquet`` whose ``ParquetFile`` reads string columns as dictionaries."""
+
+        def __getattr__(self, name: str):
+            return getattr(pq, name)
+
+        @staticmethod
+        def ParquetFile(source, **kwargs):  # noqa: N802 (pyarrow's name)
+            strings = [f.name for f in pq.ParquetFile(source).schema_arrow if f.type == pa.string()]
+            source.seek(0)
+            return pq.ParquetFile(source, read_dictionary=strings, **kwargs)
+
+    athena.pq = _Parquet()
+    return sandbox.__main__.main(["serve", *argv])
+
+
+def cost_source_settings(source: str) -> dict:
+    """``finops_config`` for the cost source: nothing for Cost Explorer (the default); for
+    ``data_exports`` the sandbox's CUR 2.0 export table (``sandbox/data_exports.py``)."""
+    if source == "cost_explorer":
+        return {}
+    from sandbox.data_exports import DATABASE, EXPORTS
+
+    cur2 = EXPORTS["cur2"]
+    return {
+        "cost_source": source,
+        "data_exports": {"database": DATABASE, "table": cur2.table, "format": cur2.format},
+    }
 
 
 # ----------------------------------------------------------------------------- the history
@@ -253,6 +325,7 @@ def _day_table(org, day: date, config, ou_of: dict[str, str], names: dict[str, s
             continue
         key = (ou_of.get(line.account_id, "Unattributed"), line.service, line.account_id)
         totals[key] = totals.get(key, 0) + int(line.amounts[config.cost_metric] * scale)
+    org._lines_cached.cache_clear()  # a day's lines are ~1 GB at 18,000 accounts
     keys = [k for k, v in totals.items() if v]
     columns = {}
     for n, column in enumerate(("ou", "service", "account")):
@@ -346,9 +419,13 @@ def run(args: argparse.Namespace) -> dict:
     result["sandbox_start_seconds"] = round(time.perf_counter() - started, 1)
     try:
         os.environ.update(aws_env(sandbox.endpoint_url))
-        config = pipeline_config(SANDBOX_DEFAULTS)
+        config = {**pipeline_config(SANDBOX_DEFAULTS), **cost_source_settings(args.cost_source)}
         config.update(json.loads(args.config or "{}"))
         os.environ.update(variable_env(config))
+        result["cost_source"] = args.cost_source
+        if args.cost_source == "data_exports":
+            # The days the run reads from the export: the day and the days it may restate.
+            result["export"] = sandbox.write_export(args.day - timedelta(days=3), args.day)
         if args.history_days:
             seeded = subprocess.run(
                 [sys.executable, __file__, "seed", "--endpoint", sandbox.endpoint_url]
@@ -406,11 +483,13 @@ def _athena_bytes_scanned(workgroup: str) -> dict:
     ids: list[str] = []
     for page in athena.get_paginator("list_query_executions").paginate(WorkGroup=workgroup):
         ids.extend(page["QueryExecutionIds"])
-    scanned = 0
-    for query_id in ids:
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        scanned += execution.get("Statistics", {}).get("DataScannedInBytes", 0)
-    return {"queries": len(ids), "bytes": scanned}
+    scanned = [
+        athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        .get("Statistics", {})
+        .get("DataScannedInBytes", 0)
+        for query_id in ids
+    ]
+    return {"queries": len(ids), "bytes": sum(scanned), "bytes_per_query": scanned}
 
 
 def _day_rows(bucket: str, day: date) -> int:
@@ -421,6 +500,26 @@ def _day_rows(bucket: str, day: date) -> int:
 
     head = boto3.client("s3").head_object(Bucket=bucket, Key=layout.archive_key(day))
     return int(head["Metadata"].get("rows", 0))
+
+
+# ----------------------------------------------------------------------------- computed requests
+def cost_explorer_minimum(size: str, day: date, restatement_days: int = 3) -> dict:
+    """The Cost Explorer source's GetCostAndUsage requests for one run of ``size``, computed as
+    ``bench_requests.py`` does (its design minimum, which its measured runs equal): groups per OU
+    from the synthetic organisation, the sandbox's page size."""
+    from bench_requests import groups_per_ou, minimum_daily_run
+
+    from sandbox.organization import Organization
+
+    ous, accounts, services = (int(x) for x in size.split(","))
+    org = Organization.synthetic(ous=ous, accounts=accounts, services=services)
+    groups = groups_per_ou(org)
+    page = 25  # the sandbox's page size (Sandbox.start's default)
+    return {
+        "requests": minimum_daily_run(groups, len(org.accounts), day, restatement_days, page),
+        "groups_per_day": sum(groups.values()),
+        "page_size": page,
+    }
 
 
 # ----------------------------------------------------------------------------- the RSS probe
@@ -472,18 +571,29 @@ def main(argv: list[str] | None = None) -> int:
     run_p = sub.add_parser("run", help="seed the history and run the DAG for one day")
     seed_p = sub.add_parser("seed", help="(internal) seed the history into a running sandbox")
     sub.add_parser("probe", help="check that the per-task RSS measures (a 500 MB task)")
+    minimum_p = sub.add_parser("minimum", help="the Cost Explorer source's requests, computed")
+    minimum_p.add_argument("--size", default="50,18000,150")
+    minimum_p.add_argument("--day", type=date.fromisoformat, default=date(2025, 9, 14))
     for p in (run_p, seed_p):
         p.add_argument("--size", default="50,18000,150", help="OUS,ACCOUNTS,SERVICES")
         p.add_argument("--day", type=date.fromisoformat, default=date(2025, 9, 14))
         p.add_argument("--history-days", type=int, default=95)
-    run_p.add_argument("--config", help="JSON merged into finops_config (cost_source ...)")
+    run_p.add_argument(
+        "--cost-source", choices=("cost_explorer", "data_exports"), default="data_exports"
+    )
+    run_p.add_argument("--config", help="JSON merged into finops_config")
     run_p.add_argument("--sandbox-arg", action="append", help="passed to `python -m sandbox serve`")
     seed_p.add_argument("--endpoint", required=True)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sandbox"]:  # (internal) the sandbox process; its options are serve's
+        return serve_sandbox(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "seed":
         result = seed_history(args.endpoint, args.size, args.day, args.history_days)
     elif args.command == "probe":
         result = probe()
+    elif args.command == "minimum":
+        result = cost_explorer_minimum(args.size, args.day)
     else:
         result = run(args)
     print(RESULT_MARK, json.dumps(result), flush=True)

@@ -207,7 +207,7 @@ class Spike(NamedTuple):
     extra_amount: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CostLine:
     """One Cost Explorer line item (one day, account, service, record type, usage type)."""
 
