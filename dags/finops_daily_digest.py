@@ -149,7 +149,10 @@ def finops_daily_digest():
     @task(
         max_active_tis_per_dagrun=8,
         pool=COST_EXPLORER_POOL,
-        doc_md="One OU's Cost Explorer costs for the day, by service and account, staged in S3.",
+        doc_md=(
+            "One OU's costs for the day, by service and account, staged in S3: from Cost "
+            "Explorer, or (cost_source data_exports) from the export query discover_ous ran."
+        ),
     )
     def extract_costs(ou: str, plan: RunPlan, organization: Organization) -> OuPart:
         from finops_digest.tasks import ingest
@@ -205,8 +208,9 @@ def finops_daily_digest():
         catalogued: Catalogued,
         organization: Organization,
     ) -> Validation:
-        """Athena's row count and cost sum for the day, the consolidated CSV's and Cost
-        Explorer's own day total: what each says, and where they disagree."""
+        """Athena's row count and cost sum for the day, the consolidated CSV's and the cost
+        source's own day total (Cost Explorer's, or the data export's): what each says, and
+        where they disagree."""
         from finops_digest.tasks import catalog
 
         return catalog.validate_in_athena(plan, consolidated, catalogued, organization)

@@ -150,12 +150,19 @@ class FinopsConfig:
         return self.athena_output_location or f"s3://{self.archive_bucket}/athena-results/"
 
     def provenance(self, day: date) -> dict[str, str]:
-        """Recorded with every artifact, so a number can always be traced to how it was pulled."""
-        return {
+        """Recorded with every artifact, so a number can always be traced to how it was pulled
+        (from Cost Explorer unless it says which data export)."""
+        recorded = {
             "billing-date": day.isoformat(),
             "cost-metric": self.cost_metric,
             "excluded-record-types": ",".join(self.excluded_record_types) or "none",
         }
+        if self.cost_source == "data_exports":
+            export = self.data_exports
+            recorded["cost-source"] = (
+                f"data_exports {export['database']}.{export['table']} ({export['format']})"
+            )
+        return recorded
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (Decimals as strings): how ``plan_run`` hands the validated settings on."""

@@ -31,6 +31,9 @@ def test_data_exports_settings_are_kept_for_the_run():
     assert settings.cost_source == "data_exports"
     assert settings.data_exports == CUR2
     assert type(settings).from_dict(settings.to_dict()).data_exports == CUR2
+    provenance = settings.provenance(date(2025, 9, 14))
+    assert provenance["cost-source"] == "data_exports cid_data_export.cur2 (cur2)"
+    assert "cost-source" not in config().provenance(date(2025, 9, 14))
 
 
 @pytest.mark.parametrize(
