@@ -32,13 +32,15 @@ from tests.deploy.policy import render_policy, sandbox_policy_values, statements
 REPO = Path(__file__).resolve().parents[2]
 BUCKET = SANDBOX_DEFAULTS["archive_bucket"]
 ARCHIVED_KEY = layout.archive_key(date(2025, 9, 14))
-# The crawler strategy, AWS Budgets and the QuickSight snapshot on, so their statements are
-# probed too.
+# The crawler strategy, AWS Budgets, the QuickSight snapshot and the data export (the sandbox's
+# CUR 2.0 table) on, so their statements are probed too.
 CONFIG = {
     **pipeline_config(SANDBOX_DEFAULTS),
     "catalog_strategy": "crawler",
     "budgets_from_aws": True,
     "quicksight_dashboard_id": SANDBOX_DEFAULTS["quicksight_dashboard_id"],
+    "cost_source": "data_exports",
+    "data_exports": {"database": "data_exports", "table": "cur2", "format": "cur2"},
 }
 SHIPPED = render_policy(sandbox_policy_values())
 # Statements no call can prove without sending mail or without KMS (the sandbox has none): check-aws
@@ -276,6 +278,7 @@ def enforced():
         }
         with disable_iam_authentication():
             boto3.client("s3", **admin).put_object(Bucket=BUCKET, Key=ARCHIVED_KEY, Body=b"x")
+        sb.write_data_exports(date(2025, 9, 14), formats=("cur2",))
 
         def user(name: str, policy: dict) -> dict[str, str]:
             with disable_iam_authentication():

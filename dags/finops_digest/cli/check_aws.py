@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -59,6 +59,7 @@ class Result:
     action: str
     target: str
     detail: str
+    statement: str = ""  # the probe's own statement (Probe.statement), if it names one
 
 
 def add_parser(sub: Any) -> None:
@@ -105,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from finops_digest.aws.clients import aws_client
-    from finops_digest.cli import archive_probes, catalog_probes, service_probes
+    from finops_digest.cli import (
+        archive_probes,
+        catalog_probes,
+        data_export_probes,
+        service_probes,
+    )
 
     try:
         identity = aws_client("sts").get_caller_identity()
@@ -121,8 +127,9 @@ def run(args: argparse.Namespace) -> int:
         *archive_probes.probes(config),
         *service_probes.probes(config),
         *catalog_probes.probes(config),
+        *data_export_probes.probes(config),
     ]
-    results = [outcome(probe, session) for probe in probes]
+    results = [replace(outcome(probe, session), statement=probe.statement) for probe in probes]
     probed = {r.action.lower() for r in results} | {p.action.lower() for p in probes}
     results += [
         Result("SKIPPED", action, "", "check-aws has no probe for it")
@@ -169,10 +176,19 @@ def outcome(probe: Probe, session: Session) -> Result:
         return Result("ERROR", probe.action, probe.target, f"{type(exc).__name__}: {exc}")
 
 
+def _sids(result: Result, statements: dict[str, tuple[str, ...]], claimed: set[str]) -> list[str]:
+    """The statements granting a result's action: its probe's own, or those no probe claims."""
+    if result.statement:
+        return [result.statement]
+    granting = granted_by(statements, result.action)
+    return [sid for sid in granting if sid not in claimed] or granting
+
+
 def report(results: list[Result], statements: dict[str, tuple[str, ...]]) -> int:
     """One line per result, then a summary naming the statements to fix; the exit code."""
+    claimed = {r.statement for r in results if r.statement}
     for r in results:
-        sids = ", ".join(granted_by(statements, r.action)) or "in no statement of the policy"
+        sids = ", ".join(_sids(r, statements, claimed)) or "in no statement of the policy"
         target = f" {r.target}:" if r.target else ""
         print(f"{r.status:<9} {r.action} [{sids}]{target} {r.detail}")
     counts = Counter(r.status for r in results)
@@ -189,7 +205,7 @@ def report(results: list[Result], statements: dict[str, tuple[str, ...]]) -> int
     missing: dict[str, list[str]] = {}
     for r in results:
         if r.status == "MISSING":
-            for sid in granted_by(statements, r.action) or ["(no statement yet)"]:
+            for sid in _sids(r, statements, claimed) or ["(no statement yet)"]:
                 missing.setdefault(sid, []).append(r.action)
     for sid, actions in missing.items():
         print(f"  grant {', '.join(dict.fromkeys(actions))}: statement {sid}")

@@ -34,6 +34,9 @@ class Probe:
     absent_ok: str = ""
     # An S3 call denied for a KMS reason (SSE-KMS): this KMS action is the one missing.
     kms_action: str = ""
+    # The Sid of the statement the probe proves, where its action is in several statements and
+    # the resource decides which (the data export's reads beside the archive's).
+    statement: str = ""
 
 
 @dataclass
