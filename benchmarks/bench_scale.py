@@ -139,16 +139,7 @@ class SandboxProcess:
         port_file = work / "sandbox.port"
         self.log = open(work / "sandbox.log", "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sandbox",
-                "serve",
-                "--size",
-                size,
-                "--port-file",
-                str(port_file),
-            ]
+            [sys.executable, __file__, "sandbox", "--size", size, "--port-file", str(port_file)]
             + extra,
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "dags")])},
@@ -183,7 +174,16 @@ class SandboxProcess:
     def stop(self) -> int:
         """Stop it; its peak RSS in KiB (``wait4``'s rusage of exactly that process)."""
         self.process.send_signal(signal.SIGTERM)
-        _, _, usage = os.wait4(self.process.pid, 0)
+        deadline = time.monotonic() + 60
+        while True:
+            pid, _, usage = os.wait4(self.process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:  # a request still being served holds it: kill it
+                self.process.kill()
+                _, _, usage = os.wait4(self.process.pid, 0)
+                break
+            time.sleep(0.5)
         self.log.close()
         return usage.ru_maxrss
 

@@ -108,7 +108,8 @@ def test_quick_scale_section_prints_its_line_last_and_every_task_run_has_a_peak_
     assert 100 < peak < 2048
     tasks = [line for line in lines if line.startswith("  scale") and "  task " in line]
     assert len(tasks) >= 20, done.stdout[-3000:]
-    ran = [line for line in tasks if line.endswith((", success", ", skipped"))]
-    assert ran and all("peak RSS" in line for line in ran), tasks
+    # Tasks that ran succeeded; those a branch or trigger rule skipped never ran (no RSS).
+    ran = [line for line in tasks if line.endswith(", success")]
+    assert len(ran) >= 15 and all("peak RSS" in line for line in ran), tasks
     assert "wall (dag.test, one day)" in done.stdout
     assert "run success" in done.stdout, done.stdout[-3000:]
