@@ -212,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 load_history(
                     s3,
                     client("ce"),
+                    None,  # Cost Explorer's requests and the prefetch are measured, not Athena
                     bucket=config.archive_bucket,
                     days=span(args.day - timedelta(days=HISTORY_WINDOW), HISTORY_WINDOW),
                     labels=ArchivedLabels(s3, config.archive_bucket, mapping),

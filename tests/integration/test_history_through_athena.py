@@ -120,6 +120,11 @@ def test_the_history_comes_from_athena_without_a_cost_explorer_request(run, arch
     assert set(history["csv_days"]) == {UNREGISTERED.isoformat()}
     assert stats["cost_explorer_requests"] == 0 and stats["cost_explorer_days"] == 0
     assert history["detail_uri"] is None
+    # What the fallback cost the worker: the rows of the one day Athena could not see.
+    assert stats["rows_read_in_worker"] == len(archive[1][UNREGISTERED])
+    # What Athena bills: the window's Parquet the query read, and a spike's accounts after it.
+    assert stats["athena_scanned_bytes"] > 0
+    assert returned(dag_run, "detect_anomalies")["athena_scanned_bytes"] > 0
 
 
 def test_the_staged_history_is_the_sums_per_ou_and_service_and_the_day_before_whole(run, archive):
@@ -231,6 +236,10 @@ def test_without_athena_the_same_history_comes_from_the_archived_csvs(run, archi
         )
     assert loaded.stats["athena_days"] == 0
     assert loaded.stats["archived_days"] == HISTORY_WINDOW_DAYS
+    previous = DAY - timedelta(days=1)
+    assert loaded.stats["rows_read_in_worker"] == sum(
+        len(day_rows) for day, day_rows in archive[1].items() if day != previous
+    )
     assert sorted(loaded.rows, key=_key) == sorted(staged, key=_key)
     assert "Athena could not read the history" in caplog.text
 

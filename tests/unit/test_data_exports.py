@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -232,8 +233,8 @@ def test_the_result_csv_is_read_as_text_and_filtered_to_an_ous_accounts():
     )
     table = data_exports.read_result(body, {"012345678901", "222222222222"})
     assert table["linked_account"].to_pylist() == ["012345678901", "222222222222"]
-    everyone = data_exports.read_result(body)
-    assert data_exports.accounts_with_costs(everyone) == {
+    assert data_exports.read_result(io.BytesIO(body)).num_rows == 5
+    assert data_exports.accounts_with_costs(io.BytesIO(body)) == {
         "012345678901": "a",
         "222222222222": "c",
         "444444444444": "",
@@ -241,8 +242,9 @@ def test_the_result_csv_is_read_as_text_and_filtered_to_an_ous_accounts():
 
 
 def test_a_result_with_other_columns_is_refused():
-    with pytest.raises(data_exports.ExportQueryError, match="expected"):
+    with pytest.raises(data_exports.ExportQueryError, match="not a CSV with columns"):
         data_exports.read_result(b'"day","cost"\n"2025-09-14","1"\n')
+    assert data_exports.accounts_with_costs(b'"linked_account","cost","account_name"\n') == {}
 
 
 def test_athena_bills_ten_megabytes_at_least():

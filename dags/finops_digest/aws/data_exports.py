@@ -14,7 +14,6 @@ Explorer prints for the same line items (trailing zeros dropped, ``plain_amount`
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -370,50 +369,77 @@ def scan_cost(scanned_bytes: int) -> Decimal:
     return ATHENA_PRICE_PER_TB_USD * billed / Decimal(1024**4)
 
 
-def read_result(body: bytes, accounts: Iterable[str] | None = None) -> Any:
-    """The result CSV of :func:`costs_sql` as an Arrow table of strings (every column text, as
-    Athena wrote it), only the rows of ``accounts`` when given."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyarrow import csv
-
-    names = ("billing_date", "linked_account", "service", "cost", "account_name")
-    source = io.BytesIO(body)
-    header = source.readline().decode("utf-8", "replace").strip().replace('"', "").split(",")
-    if tuple(header) != names:
-        raise ExportQueryError(
-            f"the export query's result has columns {header}; expected {list(names)}"
-        )
-    source.seek(0)
-    table = csv.read_csv(
-        source,
-        convert_options=csv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
-    if accounts is not None:
-        table = table.filter(pc.is_in(table["linked_account"], pa.array(sorted(set(accounts)))))
-    return table
-
-
+RESULT_COLUMNS = ("billing_date", "linked_account", "service", "cost", "account_name")
 # A decimal's text with a non-zero digit before any exponent ("0E-10" and "0.0000000000" are 0).
 _NON_ZERO = r"^-?[0-9.]*[1-9]"
 
 
-def accounts_with_costs(table: Any) -> dict[str, str]:
-    """Every account with a non-zero cost in a :func:`read_result` table, with its name
-    (columnar: a day of a large organisation is millions of rows)."""
+def _batches(source: Any, columns: Sequence[str]) -> Any:
+    """The result CSV of :func:`costs_sql` (bytes, or a file object such as S3's streaming body)
+    read batch by batch, its ``columns`` as text: a large day's result is never held whole."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    stream = pa.BufferReader(source) if isinstance(source, bytes | bytearray) else source
+    try:
+        return csv.open_csv(
+            stream,
+            convert_options=csv.ConvertOptions(
+                column_types=dict.fromkeys(RESULT_COLUMNS, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                include_columns=list(columns),
+            ),
+        )
+    except (pa.ArrowInvalid, KeyError) as exc:
+        raise ExportQueryError(
+            f"the export query's result is not a CSV with columns {list(RESULT_COLUMNS)}: {exc}"
+        ) from exc
+
+
+def read_result(source: Any, accounts: Iterable[str] | None = None) -> Any:
+    """The rows of ``accounts`` (all when None) of the result CSV of :func:`costs_sql` (bytes or
+    a file object), as an Arrow table of text columns as Athena wrote them; read batch by batch,
+    only the wanted rows kept."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    costly = table.filter(pc.match_substring_regex(table["cost"], _NON_ZERO))
-    named = costly.group_by("linked_account").aggregate([("account_name", "max")])
+    reader = _batches(source, RESULT_COLUMNS)
+    wanted = None if accounts is None else pa.array(sorted(set(accounts)), pa.string())
+    kept = [
+        batch if wanted is None else batch.filter(pc.is_in(batch["linked_account"], wanted))
+        for batch in reader
+    ]
+    return pa.Table.from_batches(kept, schema=reader.schema)
+
+
+def accounts_with_costs(source: Any) -> dict[str, str]:
+    """Every account with a non-zero cost in the result CSV of :func:`costs_sql` (bytes or a
+    file object), with its name; batch by batch, only one row per account kept."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def named(table: Any, column: str) -> Any:
+        return table.group_by("linked_account").aggregate([(column, "max")])
+
+    reader = _batches(source, ("linked_account", "cost", "account_name"))
+    per_batch = [
+        named(
+            pa.Table.from_batches(
+                [batch.filter(pc.match_substring_regex(batch["cost"], _NON_ZERO))]
+            ).select(["linked_account", "account_name"]),
+            "account_name",
+        )
+        for batch in reader
+    ]
+    if not per_batch:
+        return {}
+    found = named(pa.concat_tables(per_batch), "account_name_max")
     return dict(
         sorted(
             zip(
-                named["linked_account"].to_pylist(),
-                named["account_name_max"].to_pylist(),
+                found["linked_account"].to_pylist(),
+                found["account_name_max_max"].to_pylist(),
                 strict=True,
             )
         )

@@ -87,7 +87,8 @@ def load_history(
     asked for.
 
     ``stats``: ``archived_days``, ``athena_days`` (of those, read through Athena),
-    ``athena_scanned_bytes``, ``prefetched_days``, ``cost_explorer_days``,
+    ``athena_scanned_bytes``, ``rows_read_in_worker`` (rows of days before the last read here
+    rather than summed by Athena: what the fallbacks cost), ``prefetched_days``, ``cost_explorer_days``,
     ``cost_explorer_requests``, ``beyond_horizon_days``.
     """
     versions = versions or {}
@@ -109,12 +110,16 @@ def load_history(
             continue
         if day != previous:  # the day before D is staged account by account anyway
             csv_days[day] = versions.get(day)
+            history.read_bytes += len(data)
         history.add(relabel(from_csv(data, s3_uri(bucket, archive_key(day))), labels.of_day(day)))
     if csv_days and queries is not None:
         log.warning(
             "%d archived history day(s) are not in Athena (partition not registered, or Athena "
-            "not set up): read from their CSV in this worker, one S3 GET each: %s",
+            "not set up): read from their CSV in this worker instead, one day at a time (%d rows, "
+            "%d bytes from S3): %s",
             len(csv_days),
+            history.read_rows,
+            history.read_bytes,
             ", ".join(d.isoformat() for d in sorted(csv_days)),
         )
     prefetched = prefetch.prefetched_days(s3_client, bucket, unarchived)
@@ -134,6 +139,8 @@ def load_history(
         "archived_days": len(days) - len(unarchived),
         "athena_days": len(athena_days),
         "athena_scanned_bytes": queries.scanned_bytes if queries else 0,
+        # What the fallbacks cost this worker: rows of the days before the last it read itself.
+        "rows_read_in_worker": history.read_rows,
         "prefetched_days": len(prefetched),
         "cost_explorer_days": len(missing),
         "cost_explorer_requests": requests,
@@ -158,12 +165,17 @@ class _History:
         self.sums: dict[tuple[date, str, str], Decimal] = defaultdict(Decimal)
         self.last_day: list[CostRow] = []
         self.detail: list[CostRow] = []
+        # Rows read into this worker for days before the last (the fallbacks' cost) and the
+        # bytes of the archived CSVs among them.
+        self.read_rows = 0
+        self.read_bytes = 0
 
     def add(self, rows: Iterable[CostRow], detail: bool = False) -> None:
         for row in rows:
             if row.billing_date == self.previous:
                 self.last_day.append(row)
                 continue
+            self.read_rows += 1
             self.sums[(row.billing_date, row.ou, row.service)] += row.daily_cost
             if detail:
                 self.detail.append(row)

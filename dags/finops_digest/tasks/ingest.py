@@ -57,9 +57,7 @@ def discover_ous(plan: RunPlan, last: str | None = None) -> Organization:
     if config.cost_source == data_exports.SOURCE_NAME:
         first = day - timedelta(days=config.restatement_days)
         exported = query_export(config, first, date.fromisoformat(last) if last else day)
-        seen = data_exports.accounts_with_costs(
-            data_exports.read_result(archive.read_uri(s3, exported.result_uri))
-        )
+        seen = data_exports.accounts_with_costs(_result_stream(s3, exported.result_uri))
     elif manifest:
         fetched_with = _read_mapping(s3, config, manifest["mapping_key"])
         seen = account_names(fetched_with)
@@ -210,7 +208,7 @@ def export_ou_rows(s3: Any, result_uri: str, mapping: dict[str, Any], ou: str) -
         raise MappingError(
             f"OU {ou!r} is not in the account-to-OU mapping of {mapping['billing_date']}"
         )
-    table = data_exports.read_result(archive.read_uri(s3, result_uri), accounts)
+    table = data_exports.read_result(_result_stream(s3, result_uri), accounts)
     rows = [
         CostRow(date.fromisoformat(day), ou, service, account, data_exports.plain_amount(cost))
         for day, account, service, cost in zip(
@@ -223,6 +221,13 @@ def export_ou_rows(s3: Any, result_uri: str, mapping: dict[str, Any], ou: str) -
     ]
     log.info("Data export: OU %s: %d rows (no GetCostAndUsage request)", ou, len(rows))
     return rows
+
+
+def _result_stream(s3: Any, uri: str) -> Any:
+    """The export query's result file as a stream (read once, batch by batch: a large
+    organisation's day and restated days are millions of rows)."""
+    bucket, key = layout.parse_s3_uri(uri)
+    return s3.get_object(Bucket=bucket, Key=key)["Body"]
 
 
 def accounts_of(mapping: dict[str, Any], ou: str) -> set[str] | None:
