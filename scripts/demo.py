@@ -33,6 +33,7 @@ sys.path[:0] = [
 ]
 
 from finops_digest.aws import data_exports  # noqa: E402
+from finops_digest.ingest.cost_history import HISTORY_WINDOW_DAYS  # noqa: E402
 from finops_digest.ingest.cost_rows import from_csv, total  # noqa: E402
 from finops_digest.report.emails import money  # noqa: E402
 from finops_digest.store import layout  # noqa: E402
@@ -213,9 +214,9 @@ def main() -> int:
         os.environ.update(aws_env(endpoint))
         earlier, last = report_days(day, config)
         if args.cost_source == "data_exports":
-            # The days the run reads from the export: the day and the days it may restate (and
-            # those of the days archived first for a report).
-            first = min([day, *earlier]) - timedelta(days=3)
+            # The days the run reads from the export: the day, the days it may restate and the
+            # history window before them (an export holds every day since it was set up).
+            first = min([day, *earlier]) - timedelta(days=HISTORY_WINDOW_DAYS)
             written = write_export(endpoint, first, day)
             print(
                 f"Sandbox Data Exports (CUR 2.0, FOCUS) written for {first}..{day}: "
@@ -481,8 +482,8 @@ def print_summary(summary: dict) -> None:
     requests = summary["cost_explorer_requests"]
     print(f"  Cost source: {summary['cost_source']} (GetCostAndUsage requests: {requests['day']})")
     print(
-        f"    GetCostAndUsage requests in all: {requests['all']} (the others read the history "
-        "before the day and the usage types behind a spike)"
+        f"    GetCostAndUsage requests in all: {requests['all']} (the others: history days "
+        "neither archived nor in the export, and the usage types behind a spike)"
     )
     scanned = sum(i["scanned_bytes"] for i in summary["athena"])
     export = [i for i in summary["athena"] if _EXPORT_QUERY.search(i["query"])]

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from finops_digest.ingest.cost_rows import CostRow, sort_key, to_csv
+from finops_digest.ingest.cost_history import ALL_ACCOUNTS, HISTORY_WINDOW_DAYS
+from finops_digest.ingest.cost_rows import CostRow, from_csv, sort_key, to_csv
 from finops_digest.store import layout
 from sandbox import Spike
 from sandbox import cost_explorer as sandbox_cost_explorer
@@ -57,8 +58,9 @@ def runs(sandbox, airflow_db, finops_config, aws):
     """The 10th from the CUR 2.0 export; then late usage restates the 10th in the export (and in
     Cost Explorer) and the 11th runs from the FOCUS export. Per run: (DagRun, states, CE
     requests for the day's rows, CSV expected from the Cost Explorer source)."""
-    sandbox.write_data_exports(FIRST - timedelta(days=3), SECOND)
-    outcomes = {}
+    # The export holds the history window too (an export has every day since it was set up).
+    sandbox.write_data_exports(FIRST - timedelta(days=HISTORY_WINDOW_DAYS), SECOND)
+    outcomes = {"organization": sandbox.organization}
     expected_first = cost_explorer_csv(sandbox.organization, FIRST)
     first = run_from(CUR2, finops_config, FIRST)
     outcomes["first"] = (first, task_states(first), sandbox.cost_explorer_requests(FIRST))
@@ -129,3 +131,24 @@ def test_the_run_reports_athena_bytes_and_checks_the_export_total(runs):
     assert validation["source"] == "the data export data_exports.cur2"
     assert validation["problems"] == []
     assert validation["athena_scanned_bytes"] > 0
+
+
+def test_the_history_of_an_empty_archive_comes_from_the_export_not_cost_explorer(runs, aws):
+    dag_run, _, _ = runs["first"]
+    history = returned(dag_run, "load_history")
+    stats = history["stats"]
+    # The module's archive is empty before the first run: the whole window is in the export.
+    assert stats["archived_days"] == 0
+    assert stats["export_days"] == HISTORY_WINDOW_DAYS
+    assert stats["cost_explorer_requests"] == 0 and stats["cost_explorer_days"] == 0
+    assert stats["athena_scanned_bytes"] > 0
+    # A history day's sums per OU and service are the Cost Explorer source's for that day.
+    day = FIRST - timedelta(days=40)
+    bucket, key = layout.parse_s3_uri(history["history_uri"])
+    staged = from_csv(aws("s3").get_object(Bucket=bucket, Key=key)["Body"].read(), key)
+    got = {(r.ou, r.service): r.daily_cost for r in staged if r.billing_date == day}
+    assert all(r.linked_account == ALL_ACCOUNTS for r in staged if r.billing_date == day)
+    expected: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in from_csv(cost_explorer_csv(runs["organization"], day), "expected"):
+        expected[(row.ou, row.service)] += row.daily_cost
+    assert got == {k: v for k, v in expected.items() if v != 0}

@@ -234,6 +234,14 @@ def test_the_result_csv_is_read_as_text_and_filtered_to_an_ous_accounts():
     table = data_exports.read_result(body, {"012345678901", "222222222222"})
     assert table["linked_account"].to_pylist() == ["012345678901", "222222222222"]
     assert data_exports.read_result(io.BytesIO(body)).num_rows == 5
+    # Row by row (the history's days from the export), the account id's leading zero kept.
+    assert next(data_exports.result_rows(io.BytesIO(body))) == (
+        "2025-09-14",
+        "012345678901",
+        "Amazon S3",
+        "1.5000000000",
+    )
+    assert len(list(data_exports.result_rows(body))) == 5
     assert data_exports.accounts_with_costs(io.BytesIO(body)) == {
         "012345678901": "a",
         "222222222222": "c",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -411,6 +411,13 @@ def read_result(source: Any, accounts: Iterable[str] | None = None) -> Any:
         for batch in reader
     ]
     return pa.Table.from_batches(kept, schema=reader.schema)
+
+
+def result_rows(source: Any) -> Iterator[tuple[str, str, str, str]]:
+    """Every (day, account, service, cost) of the result CSV of :func:`costs_sql` (bytes or a
+    file object), as Athena wrote them; batch by batch, so only one batch is held at a time."""
+    for batch in _batches(source, RESULT_COLUMNS[:4]):
+        yield from zip(*(batch[name].to_pylist() for name in RESULT_COLUMNS[:4]), strict=True)
 
 
 def accounts_with_costs(source: Any) -> dict[str, str]:

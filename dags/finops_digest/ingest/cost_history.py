@@ -14,9 +14,11 @@ Where a day's sums come from, cheapest first:
 2. an archived day Athena does not answer for (its partition is not registered yet, or Athena is
    not set up: a first run) is read from its archived CSV in this worker, one day at a time;
 3. a day not archived, from its prefetched parts (``prefetch``);
-4. else from Cost Explorer with today's account-to-OU mapping (so the very first run has history).
+4. else, with ``cost_source: data_exports``, from the export through Athena (one query), with
+   today's account-to-OU mapping;
+5. else from Cost Explorer with today's account-to-OU mapping (so the very first run has history).
 
-Days from 3 and 4 are also kept account by account (``detail``): the root cause of a spike reads
+Days from 3 to 5 are also kept account by account (``detail``): the root cause of a spike reads
 them there, and the archived days through Athena or their CSV (``detection.account_history``).
 Rows are read under today's OU labels: an OU renamed since keeps its history (``ou_identity``).
 """
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -49,6 +51,8 @@ DIGEST_HISTORY_DAYS = 31
 HISTORY_WINDOW_DAYS = max(HISTORY_DAYS, DIGEST_HISTORY_DAYS)
 # An aggregated row's account: it sums every account of its OU and service that day.
 ALL_ACCOUNTS = ""
+# The Data Export's rows of first..last under today's mapping, and the bytes Athena scanned.
+ExportHistory = Callable[[date, date], tuple[int, Iterable[CostRow]]]
 
 
 @dataclass
@@ -77,19 +81,22 @@ def load_history(
     excluded_record_types: Sequence[str],
     currency: str,
     versions: Mapping[date, str] | None = None,
+    export: ExportHistory | None = None,
 ) -> LoadedHistory:
     """The history of ``days`` (oldest first; the last is the day before D), as described above.
 
     ``queries`` is None where Athena is not to be asked (every archived day is then read from its
-    CSV). ``versions`` pins the archived version read for a day (the version a restatement of this
+    CSV). ``export`` reads days neither archived nor prefetched from the cost source's Data
+    Export (``cost_source: data_exports``) before Cost Explorer is asked. ``versions`` pins the archived version read for a day (the version a restatement of this
     run just wrote; Athena reads that latest version anyway). Days before Cost Explorer's daily
     horizon that are neither archived nor prefetched are left out (``beyond_horizon_days``), never
     asked for.
 
     ``stats``: ``archived_days``, ``athena_days`` (of those, read through Athena),
     ``athena_scanned_bytes``, ``rows_read_in_worker`` (rows of days before the last read here
-    rather than summed by Athena: what the fallbacks cost), ``prefetched_days``, ``cost_explorer_days``,
-    ``cost_explorer_requests``, ``beyond_horizon_days``.
+    rather than summed by Athena: what the fallbacks cost), ``prefetched_days``, ``export_days``,
+    ``cost_explorer_days``, ``cost_explorer_requests``, ``beyond_horizon_days``; Athena's bytes
+    include the export's query.
     """
     versions = versions or {}
     previous = days[-1]
@@ -128,20 +135,23 @@ def load_history(
         for key in manifest["parts"].values():
             part = from_csv(archive.get_bytes(s3_client, bucket, key), s3_uri(bucket, key))
             history.add(relabel((r for r in part if r.daily_cost != 0), renamed), detail=True)
+    rest = [day for day in unarchived if day not in prefetched]
+    exported, export_bytes = _from_export(export, rest, history)
     # Cost Explorer no longer has the days before its horizon: they are left out, said in stats.
     horizon = cost_explorer.daily_horizon()
-    beyond = [day for day in unarchived if day not in prefetched and day < horizon]
-    missing = [day for day in unarchived if day not in prefetched and day >= horizon]
+    beyond = [day for day in rest if day not in exported and day < horizon]
+    missing = [day for day in rest if day not in exported and day >= horizon]
     requests = _from_cost_explorer(
         ce_client, missing, labels, history, metric, excluded_record_types, currency
     )
     stats = {
         "archived_days": len(days) - len(unarchived),
         "athena_days": len(athena_days),
-        "athena_scanned_bytes": queries.scanned_bytes if queries else 0,
+        "athena_scanned_bytes": (queries.scanned_bytes if queries else 0) + export_bytes,
         # What the fallbacks cost this worker: rows of the days before the last it read itself.
         "rows_read_in_worker": history.read_rows,
         "prefetched_days": len(prefetched),
+        "export_days": len(exported),
         "cost_explorer_days": len(missing),
         "cost_explorer_requests": requests,
         "beyond_horizon_days": len(beyond),
@@ -212,6 +222,27 @@ def _from_athena(
     for key, cost in sums.items():
         history.sums[key] += cost
     return {day for day, _, _ in sums}
+
+
+def _from_export(
+    export: ExportHistory | None, days: Sequence[date], history: _History
+) -> tuple[set[date], int]:
+    """Add ``days`` from the Data Export (one Athena query over their range, streamed); the days
+    it had rows for (an export starts some day: the days before are left to Cost Explorer) and
+    the bytes Athena scanned."""
+    if export is None or not days:
+        return set(), 0
+    wanted, found = set(days), set()
+
+    def kept(rows: Iterable[CostRow]) -> Iterator[CostRow]:
+        for row in rows:
+            if row.billing_date in wanted and row.daily_cost != 0:
+                found.add(row.billing_date)
+                yield row
+
+    scanned, rows = export(min(days), max(days))
+    history.add(kept(rows), detail=True)
+    return found, scanned
 
 
 def _from_cost_explorer(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
+from finops_digest.aws import data_exports
 from finops_digest.aws.clients import athena_hook, aws_client
 from finops_digest.aws.cost_anomaly_detection import mark_seen_by_aws
 from finops_digest.aws.usage_types import usage_type_drivers
@@ -47,6 +49,7 @@ from finops_digest.tasks.contracts import (
     settings,
 )
 from finops_digest.tasks.fail_fast import fail_fast
+from finops_digest.tasks.ingest import export_history
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +62,14 @@ def load_history(plan: RunPlan, organization: Organization, restated: Restated) 
     """Stage the history of the ``HISTORY_WINDOW_DAYS`` before D, read once for detection, the
     forecast and the digest (``cost_history``): per OU and service through Athena over the
     archive (the versions this run's restatements just wrote), the archived CSV for a day Athena
-    does not have, else the prefetched parts, else Cost Explorer with the day's mapping."""
+    does not have, else the prefetched parts, else (``cost_source: data_exports``) the export,
+    else Cost Explorer with the day's mapping."""
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
-    labels = ArchivedLabels(
-        s3, config.archive_bucket, archive.read_json(s3, organization["mapping_uri"])
-    )
+    mapping = archive.read_json(s3, organization["mapping_uri"])
+    labels = ArchivedLabels(s3, config.archive_bucket, mapping)
     days = days_before(day, HISTORY_WINDOW_DAYS)
+    from_export = config.cost_source == data_exports.SOURCE_NAME
     loaded = read_history(
         s3,
         aws_client("ce"),
@@ -79,6 +83,7 @@ def load_history(plan: RunPlan, organization: Organization, restated: Restated) 
         versions={
             date.fromisoformat(r["billing_date"]): r["csv_version_id"] for r in restated["restated"]
         },
+        export=partial(export_history, config, mapping) if from_export else None,
     )
     bucket = config.archive_bucket
     uri = archive.put_staging(s3, bucket, layout.history_key(day), to_csv(loaded.rows))
