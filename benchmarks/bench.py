@@ -431,7 +431,11 @@ def _scale_rows(table: Table, size: str, source: str, result: dict) -> str:
             case,
             f"  task {task}",
             f"{entry['seconds']:.1f} s",
-            (f"peak RSS {entry['peak_mib']:,.0f} MiB" if "peak_mib" in entry else "no RSS")
+            (
+                f"peak RSS {entry['peak_mib']:,.0f} MiB ({entry['start_mib']:,.0f} at start)"
+                if "peak_mib" in entry
+                else "no RSS"
+            )
             + (mapped if entry["count"] > 1 else "")
             + f", {entry['state']}",
         )

@@ -96,7 +96,13 @@ def archive(sandbox, aws):
     rows = from_csv(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read(), key)
     rows[0] = replace(rows[0], daily_cost=rows[0].daily_cost + RESTATEMENT)
     [entry] = restatements.restate_days(
-        s3, BUCKET, RESTATED + timedelta(days=1), 1, rows, config.provenance(RESTATED), "test"
+        s3,
+        BUCKET,
+        RESTATED + timedelta(days=1),
+        1,
+        lambda day: [r for r in rows if r.billing_date == day],
+        config.provenance(RESTATED),
+        "test",
     )
     assert Decimal(entry["delta"]) == RESTATEMENT
     print(f"archived {FIRST}..{LAST} in {time.monotonic() - started:.0f} s")

@@ -4,8 +4,7 @@ whose numbers changed, attributed with that day's own account-to-OU mapping."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -23,19 +22,17 @@ def restate_days(
     bucket: str,
     day: date,
     days: int,
-    rows: Iterable[CostRow],
+    rows_of: Callable[[date], list[CostRow]],
     metadata: dict[str, str],
     holder: str,
 ) -> list[dict[str, Any]]:
-    """Compare the re-pulled rows of the ``days`` days before ``day`` with their archived CSV.
+    """Compare the re-pulled rows of the ``days`` days before ``day`` (``rows_of(day)``: asked
+    one day at a time, so only one day's rows are held) with their archived CSV.
 
     A changed day gets new versions of its CSV and Parquet (the old ones stay); an unchanged day,
     or one never archived (its own run will), is left alone. Returns one entry per restated day:
     ``{"billing_date", "previous_total", "total", "delta", "csv_version_id", "parquet_version_id"}``.
     """
-    by_day: dict[date, list[CostRow]] = defaultdict(list)
-    for row in rows:
-        by_day[row.billing_date].append(row)
     restated = []
     for earlier in days_before(day, days):
         # Under the earlier day's own lock: a run of that day in progress (a backfill runs days
@@ -46,7 +43,7 @@ def restate_days(
             log.info("Restatement of %s left to its own run: %s", earlier, busy)
             continue
         try:
-            entry = _restate(s3_client, bucket, day, earlier, by_day.get(earlier, []), metadata)
+            entry = _restate(s3_client, bucket, day, earlier, rows_of(earlier), metadata)
         finally:
             day_lock.release(s3_client, bucket, earlier, holder)
         if entry:

@@ -368,17 +368,25 @@ def restate_recent_days(plan: RunPlan, parts: list[OuPart], holder: str) -> Rest
         return {"restated": []}
     day, config = billing_day(plan), settings(plan)
     s3 = aws_client("s3")
-    rows = [
-        row
-        for part in parts
-        for row in from_csv(archive.read_uri(s3, part["restatement_uri"]), part["restatement_uri"])
-    ]
+
+    def rows_of(earlier: date) -> list[CostRow]:
+        # Each part read again per day: one day's rows held at a time, not the whole window's
+        # (at 1M rows a day, three days of rows are ~1.5 GB in a worker).
+        return [
+            row
+            for part in parts
+            for row in from_csv(
+                archive.read_uri(s3, part["restatement_uri"]), part["restatement_uri"]
+            )
+            if row.billing_date == earlier
+        ]
+
     restated = restatements.restate_days(
         s3,
         config.archive_bucket,
         day,
         config.restatement_days,
-        rows,
+        rows_of,
         config.provenance(day),
         holder,
     )
