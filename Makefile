@@ -75,7 +75,7 @@ format: $(VENV)/.installed
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-# Speed and cost, measured side by side (~15-20 min; QUICK=1 for a smoke run, ONLY=parse,...).
+# Speed and cost, measured side by side (~1 hour, scale ~40 min; QUICK=1 for a smoke run, ONLY=scale,...).
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
