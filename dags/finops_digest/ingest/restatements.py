@@ -43,7 +43,7 @@ def restate_days(
             log.info("Restatement of %s left to its own run: %s", earlier, busy)
             continue
         try:
-            entry = _restate(s3_client, bucket, day, earlier, rows_of(earlier), metadata)
+            entry = _restate(s3_client, bucket, day, earlier, rows_of, metadata)
         finally:
             day_lock.release(s3_client, bucket, earlier, holder)
         if entry:
@@ -56,17 +56,18 @@ def _restate(
     bucket: str,
     day: date,
     earlier: date,
-    rows: list[CostRow],
+    rows_of: Callable[[date], list[CostRow]],
     metadata: dict[str, str],
 ) -> dict[str, Any] | None:
-    """Re-archive ``earlier`` from its re-pulled ``rows`` if they differ from its archived CSV."""
+    """Re-archive ``earlier`` from its re-pulled rows if they differ from its archived CSV (the
+    rows are read only for a day that is archived)."""
     archived = archive.get_if_exists(s3_client, bucket, layout.archive_key(earlier))
     if archived is None:
         return None
     mapping = archive.get_json_if_exists(
         s3_client, bucket, layout.archive_key(earlier, layout.MAPPING_NAME)
     )
-    fresh = consolidate(_attribute(mapping, rows))
+    fresh = consolidate(_attribute(mapping, rows_of(earlier)))
     fresh_csv = to_csv(fresh)
     if fresh_csv == archived:
         return None
